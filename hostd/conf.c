@@ -1,0 +1,271 @@
+/*
+ * conf.c - command line and path placement for winapi-hostd.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "plat.h"
+#include "wp_token.h"
+
+#ifdef _WIN32
+#define DRIVE_HELP "  --drive X=DIR          (POSIX hosts only; Windows has real drives)\n"
+#else
+#define DRIVE_HELP "  --drive X=DIR          local directory that stands for drive X:\\\n" \
+                   "                         (default: AUTOMOUNT_ROOT/x, as on the guest)\n"
+#endif
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+"Usage: winapi-hostd [OPTION]...\n"
+"Serve shared-buffer requests from winapifs and libwinapi clients.\n"
+"\n"
+"  --listen ADDR:PORT     address to listen on (default %s:%s; [::1]:PORT for IPv6)\n"
+"  --allow HOSTDIR        allow buffers below this host directory; repeatable\n"
+"                         (default %s)\n"
+DRIVE_HELP
+"  --token-file FILE      require clients to say hello with this file's token\n"
+"  --automount-root DIR   guest automount root used to translate file_path\n"
+"                         when a request has no host_path (default %s)\n"
+"  --threads N            worker threads (default: number of CPUs, at least 2)\n"
+"  --port-file FILE       write the port bound to FILE (useful with port 0)\n"
+"  --foreground           stay in the foreground and log to stderr\n"
+"  --verbose              log one line per request\n"
+"  --help                 show this help and exit\n"
+"  --version              show the version and exit\n"
+"\n"
+"See winapi-hostd(8).\n",
+            HOSTD_DEFAULT_LISTEN_ADDR, HOSTD_DEFAULT_PORT, HOSTD_DEFAULT_ALLOW,
+            WP_DEFAULT_AUTOMOUNT_ROOT);
+}
+
+static int bad(const char *opt, const char *arg, const char *why)
+{
+    fprintf(stderr, "winapi-hostd: %s %s: %s\n", opt, arg, why);
+    return -1;
+}
+
+static int parse_listen(struct hostd_config *cfg, const char *arg)
+{
+    const char *colon = strrchr(arg, ':');
+    const char *host = arg;
+    size_t hlen;
+    char *end;
+    long port;
+
+    if (!colon)
+        return bad("--listen", arg, "expected ADDR:PORT");
+    hlen = (size_t)(colon - arg);
+    if (hlen >= 2 && arg[0] == '[' && arg[hlen - 1] == ']') {
+        host++;
+        hlen -= 2;
+    }
+    errno = 0;
+    port = strtol(colon + 1, &end, 10);
+    if (hlen == 0 || hlen >= sizeof(cfg->listen_addr) || errno || end == colon + 1 ||
+        *end || port < 0 || port > 65535)
+        return bad("--listen", arg, "expected ADDR:PORT with PORT from 0 to 65535");
+    memcpy(cfg->listen_addr, host, hlen);
+    cfg->listen_addr[hlen] = '\0';
+    snprintf(cfg->listen_port, sizeof(cfg->listen_port), "%ld", port);
+    return 0;
+}
+
+static int add_allow(struct hostd_config *cfg, const char *arg)
+{
+    char err[256];
+
+    if (cfg->n_allow == HOSTD_MAX_ROOTS)
+        return bad("--allow", arg, "too many allowed roots");
+    if (wp_path_host_canon(arg, cfg->allow[cfg->n_allow], WP_HOST_PATH_MAX,
+                           err, sizeof(err)) < 0)
+        return bad("--allow", arg, err);
+    cfg->n_allow++;
+    return 0;
+}
+
+static int add_drive(struct hostd_config *cfg, const char *arg)
+{
+    int letter = toupper((unsigned char)arg[0]);
+
+#ifdef _WIN32
+    (void)cfg;
+    (void)letter;
+    return bad("--drive", arg, "only POSIX hosts map drives to directories");
+#else
+    if (letter < 'A' || letter > 'Z' || arg[1] != '=' || arg[2] != '/')
+        return bad("--drive", arg, "expected X=/absolute/directory");
+    free(cfg->drive[letter - 'A']);
+    cfg->drive[letter - 'A'] = strdup(arg + 2);
+    return cfg->drive[letter - 'A'] ? 0 : bad("--drive", arg, "out of memory");
+#endif
+}
+
+static int parse_threads(struct hostd_config *cfg, const char *arg)
+{
+    char *end;
+    long n;
+
+    errno = 0;
+    n = strtol(arg, &end, 10);
+    if (errno || end == arg || *end || n < 1 || n > 256)
+        return bad("--threads", arg, "expected a number from 1 to 256");
+    cfg->threads = (int)n;
+    return 0;
+}
+
+enum { OPT_LISTEN = 256, OPT_ALLOW, OPT_DRIVE, OPT_TOKEN, OPT_ROOT, OPT_THREADS,
+       OPT_PORTFILE, OPT_FG, OPT_VERBOSE, OPT_HELP, OPT_VERSION };
+
+static const struct option options[] = {
+    { "listen", required_argument, NULL, OPT_LISTEN },
+    { "allow", required_argument, NULL, OPT_ALLOW },
+    { "drive", required_argument, NULL, OPT_DRIVE },
+    { "token-file", required_argument, NULL, OPT_TOKEN },
+    { "automount-root", required_argument, NULL, OPT_ROOT },
+    { "threads", required_argument, NULL, OPT_THREADS },
+    { "port-file", required_argument, NULL, OPT_PORTFILE },
+    { "foreground", no_argument, NULL, OPT_FG },
+    { "verbose", no_argument, NULL, OPT_VERBOSE },
+    { "help", no_argument, NULL, OPT_HELP },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+static int parse_one(struct hostd_config *cfg, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_LISTEN:   return parse_listen(cfg, arg);
+    case OPT_ALLOW:    return add_allow(cfg, arg);
+    case OPT_DRIVE:    return add_drive(cfg, arg);
+    case OPT_TOKEN:    cfg->token_file = arg; return 0;
+    case OPT_THREADS:  return parse_threads(cfg, arg);
+    case OPT_PORTFILE: cfg->port_file = arg; return 0;
+    case OPT_FG:       cfg->foreground = true; return 0;
+    case OPT_VERBOSE:  cfg->verbose = true; return 0;
+    case OPT_ROOT:
+        if (wp_path_root_normalize(arg, cfg->automount_root,
+                                   sizeof(cfg->automount_root)) < 0)
+            return bad("--automount-root", arg, "expected an absolute directory");
+        return 0;
+    default:
+        fprintf(stderr, "Try 'winapi-hostd --help' for more information.\n");
+        return -1;
+    }
+}
+
+int config_parse(struct hostd_config *cfg, int argc, char **argv)
+{
+    char err[256];
+    int opt;
+
+    memset(cfg, 0, sizeof(*cfg));
+    strcpy(cfg->listen_addr, HOSTD_DEFAULT_LISTEN_ADDR);
+    strcpy(cfg->listen_port, HOSTD_DEFAULT_PORT);
+    strcpy(cfg->automount_root, WP_DEFAULT_AUTOMOUNT_ROOT);
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (opt == OPT_HELP) {
+            usage(stdout);
+            return 1;
+        }
+        if (opt == OPT_VERSION) {
+            printf("winapi-hostd %s (protocol %d)\n", PACKAGE_VERSION, WP_PROTOCOL_VERSION);
+            return 1;
+        }
+        if (parse_one(cfg, opt, optarg) < 0)
+            return -1;
+    }
+    if (optind < argc)
+        return bad("argument", argv[optind], "unexpected (see --help)");
+    if (cfg->n_allow == 0)
+        add_allow(cfg, HOSTD_DEFAULT_ALLOW);
+    if (cfg->threads == 0)
+        cfg->threads = plat_ncpu() < 2 ? 2 : plat_ncpu();
+    if (cfg->token_file) {
+        cfg->token = wp_token_read(cfg->token_file, err, sizeof(err));
+        if (!cfg->token) {
+            fprintf(stderr, "winapi-hostd: %s\n", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void config_free(struct hostd_config *cfg)
+{
+    for (int i = 0; i < 26; i++)
+        free(cfg->drive[i]);
+    free(cfg->token);
+}
+
+static int ieq_prefix(const char *s, const char *prefix, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (tolower((unsigned char)s[i]) != tolower((unsigned char)prefix[i]))
+            return 0;
+    return 1;
+}
+
+/* The local directory for an allowed root. */
+static char *local_dir(const struct hostd_config *cfg, const char *root)
+{
+#ifdef _WIN32
+    (void)cfg;
+    return strdup(root);
+#else
+    const char *drive = cfg->drive[root[0] - 'A'];
+    const char *sub = root + 3;
+    char fallback[WP_GUEST_PATH_MAX + 2];
+    size_t dl, n;
+    char *out;
+
+    if (!drive) {
+        snprintf(fallback, sizeof(fallback), "%s%c", cfg->automount_root,
+                 tolower((unsigned char)root[0]));
+        drive = fallback;
+    }
+    dl = strlen(drive);
+    n = dl + 1 + strlen(sub) + 1;
+    out = malloc(n);
+    if (!out)
+        return NULL;
+    snprintf(out, n, "%s/%s", drive, sub);
+    for (char *p = out + dl; *p; p++)
+        if (*p == '\\')
+            *p = '/';
+    return out;
+#endif
+}
+
+int config_locate(const struct hostd_config *cfg, const char *host,
+                  char **local_root, const char **rel, char *err, size_t errlen)
+{
+    size_t hl = strlen(host);
+
+    for (int i = 0; i < cfg->n_allow; i++) {
+        const char *root = cfg->allow[i];
+        size_t rl = strlen(root);
+        /* "C:\" ends in its separator; "C:\temp" needs one after it. */
+        size_t skip = root[rl - 1] == '\\' ? rl : rl + 1;
+
+        if (hl <= skip || !ieq_prefix(host, root, rl) ||
+            (root[rl - 1] != '\\' && host[rl] != '\\'))
+            continue;
+        *rel = host + skip;
+        *local_root = local_dir(cfg, root);
+        if (!*local_root) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        return 0;
+    }
+    snprintf(err, errlen, "%s is outside the allowed roots", host);
+    return -1;
+}

@@ -1,0 +1,50 @@
+/*
+ * conf.h - winapi-hostd's settings: command line, allowed roots, drives,
+ * and where a host path lives on this machine.
+ */
+#ifndef HOSTD_CONFIG_H
+#define HOSTD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "wp_path.h"
+
+#define HOSTD_DEFAULT_LISTEN_ADDR "127.0.0.1"
+#define HOSTD_DEFAULT_PORT "5757"
+#define HOSTD_DEFAULT_ALLOW "C:\\temp"
+#define HOSTD_MAX_ROOTS 32
+
+struct hostd_config {
+    char listen_addr[256];
+    char listen_port[16];
+    char allow[HOSTD_MAX_ROOTS][WP_HOST_PATH_MAX];  /* canonical host paths */
+    int n_allow;
+    char *drive[26];            /* POSIX: local directory for A: .. Z: */
+    char automount_root[WP_GUEST_PATH_MAX];
+    char *token;                /* NULL: no hello needed */
+    const char *token_file;
+    const char *port_file;
+    int threads;
+    bool foreground;
+    bool verbose;
+};
+
+/*
+ * Fill cfg from argv.  Returns 0 to run, 1 when --help or --version was
+ * answered, -1 after printing an error naming the bad option.
+ */
+int config_parse(struct hostd_config *cfg, int argc, char **argv);
+void config_free(struct hostd_config *cfg);
+
+/*
+ * Find the allowed root that contains the canonical host path, and say
+ * where that root is on this machine: *local_root (malloc'd) and the rest of
+ * the path below it in *rel (pointing into host).  Returns 0, or -1 with the
+ * reason in err when the path is outside every allowed root or names a root
+ * itself.
+ */
+int config_locate(const struct hostd_config *cfg, const char *host,
+                  char **local_root, const char **rel, char *err, size_t errlen);
+
+#endif /* HOSTD_CONFIG_H */

@@ -1,0 +1,53 @@
+/*
+ * ops.h - the operations a host runs on a buffer.
+ *
+ * An operation is looked up by name, checks its parameters before any file
+ * is touched, then runs over the mapped range.  Adding one is adding a row
+ * to the table in ops.c.
+ */
+#ifndef HOSTD_OPS_H
+#define HOSTD_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <gcrypt.h>
+#include <json-c/json.h>
+
+#include "wp_msg.h"
+
+enum op_access { OP_NONE, OP_READ, OP_WRITE };
+
+/* Everything one run of an operation needs and produces. */
+struct op_run {
+    void *addr;                 /* mapped range (NULL when length is 0) */
+    uint64_t length;
+    json_object *params;        /* may be NULL */
+    json_object *result;        /* the operation adds its fields here */
+    /* what check() parsed, for run() */
+    int algorithm;
+    gcry_md_hd_t md;
+    bool md_done;
+    uint32_t pattern;
+};
+
+struct op {
+    const char *name;
+    enum op_access access;      /* default mapping */
+    /* Validate params; WP_OK or WP_BAD_REQUEST with the reason. */
+    wp_code (*check)(struct op_run *r, char *err, size_t errlen);
+    /* Run over the mapping; may fault if the file shrinks (caller guards). */
+    void (*run)(struct op_run *r);
+    /* If set, called after every successful check(), whatever happened
+     * since: adds results and releases what check() took. */
+    void (*finish)(struct op_run *r);
+};
+
+/* NULL for an unknown name. */
+const struct op *ops_find(const char *name);
+/* The names, for hello, as a new JSON array. */
+json_object *ops_names(void);
+/* libgcrypt's one-time setup; 0 or -1. */
+int ops_init(void);
+
+#endif /* HOSTD_OPS_H */

@@ -1,0 +1,479 @@
+/*
+ * wp_conn.c - the guest's shared, pipelined connection to the host.
+ *
+ * Invariants, all under c->lock:
+ *  - c->fd is -1 or a connected socket; only the thread holding the reader
+ *    role (c->reading) or, when nobody reads, the thread holding the lock
+ *    closes it, so no thread ever reads a recycled descriptor;
+ *  - every registered waiter gets exactly one outcome: its response, or an
+ *    errno when the connection it was sent on dies;
+ *  - a failed send only shuts the socket down; the reader then sees the end
+ *    of the stream and fails every waiter at once.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wp_conn.h"
+#include "wp_frame.h"
+
+struct waiter {
+    uint64_t id;
+    bool done;
+    int err;                /* errno when done without a response */
+    wp_response resp;
+    char *line;
+    struct waiter *next;
+};
+
+struct wp_conn {
+    char *host;
+    int port;
+    char *token;
+    int timeout_s;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_mutex_t send_lock;
+    int fd;
+    unsigned long gen;          /* which connection fd is; under both locks */
+    bool reading;
+    struct waiter *waiters;     /* FIFO: oldest first */
+    uint64_t next_id;
+    wp_frame frame;             /* the reader's */
+};
+
+static _Thread_local char last_error[512];
+
+const char *wp_error(void)
+{
+    return last_error;
+}
+
+void wp_set_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof(last_error), fmt, ap);
+    va_end(ap);
+}
+
+wp_conn *wp_conn_new(const char *host, int port, const char *token, int timeout_s)
+{
+    wp_conn *c = calloc(1, sizeof(*c));
+    pthread_condattr_t ca;
+
+    if (!c)
+        return NULL;
+    c->host = strdup(host);
+    c->token = token ? strdup(token) : NULL;
+    if (!c->host || (token && !c->token)) {
+        free(c->host);
+        free(c->token);
+        free(c);
+        errno = ENOMEM;
+        return NULL;
+    }
+    c->port = port;
+    c->timeout_s = timeout_s;
+    c->fd = -1;
+    c->next_id = 1;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_init(&c->send_lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    return c;
+}
+
+void wp_conn_free(wp_conn *c)
+{
+    if (!c)
+        return;
+    if (c->fd >= 0)
+        close(c->fd);
+    pthread_mutex_destroy(&c->lock);
+    pthread_mutex_destroy(&c->send_lock);
+    pthread_cond_destroy(&c->cond);
+    free(c->host);
+    free(c->token);
+    free(c);
+}
+
+static struct timespec deadline_in(int seconds)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += seconds;
+    return t;
+}
+
+/* Milliseconds left until d (0 when past), for poll(). */
+static int ms_left(const struct timespec *d)
+{
+    struct timespec now;
+    long long ms;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ms = (long long)(d->tv_sec - now.tv_sec) * 1000 + (d->tv_nsec - now.tv_nsec) / 1000000;
+    return ms < 0 ? 0 : ms > 3600000 ? 3600000 : (int)ms;
+}
+
+/* Wait for fd to be ready for events; 0, or -1 with ETIMEDOUT or errno. */
+static int wait_fd(int fd, short events, const struct timespec *deadline)
+{
+    struct pollfd p = { .fd = fd, .events = events };
+
+    for (;;) {
+        int n = poll(&p, 1, ms_left(deadline));
+        if (n > 0)
+            return 0;
+        if (n == 0) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        if (errno != EINTR)
+            return -1;
+    }
+}
+
+static int send_all(int fd, const char *buf, size_t len, const struct timespec *deadline)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (wait_fd(fd, POLLOUT, deadline) < 0)
+                return -1;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Read what is available into the frame: >0 bytes, 0 at end of stream, -1. */
+static ssize_t recv_some(int fd, wp_frame *f, const struct timespec *deadline)
+{
+    for (;;) {
+        size_t avail;
+        char *p = wp_frame_space(f, &avail);
+        ssize_t n;
+
+        if (wait_fd(fd, POLLIN, deadline) < 0)
+            return -1;
+        n = recv(fd, p, avail, 0);
+        if (n >= 0) {
+            wp_frame_commit(f, (size_t)n);
+            return n;
+        }
+        if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+            return -1;
+    }
+}
+
+static int try_connect(const struct addrinfo *ai, const struct timespec *deadline)
+{
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                    ai->ai_protocol);
+    int one = 1, soerr = 0;
+    socklen_t sl = sizeof(soerr);
+
+    if (fd < 0)
+        return -1;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        if (errno != EINPROGRESS || wait_fd(fd, POLLOUT, deadline) < 0)
+            goto fail;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+            goto fail;
+        if (soerr) {
+            errno = soerr;
+            goto fail;
+        }
+    }
+    /* Requests are small and latency-bound: never wait for Nagle. */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return fd;
+fail:
+    soerr = errno;
+    close(fd);
+    errno = soerr;
+    return -1;
+}
+
+/* Take the next response line off the frame, synchronously (no other reader). */
+static int read_response_sync(wp_conn *c, int fd, wp_response *resp,
+                              const struct timespec *deadline)
+{
+    char *line;
+    size_t len;
+    int r;
+
+    while ((r = wp_frame_next(&c->frame, &line, &len)) == 0) {
+        ssize_t n = recv_some(fd, &c->frame, deadline);
+        if (n == 0)
+            errno = ECONNRESET;
+        if (n <= 0)
+            return -1;
+    }
+    if (r < 0) {
+        errno = EPROTO;
+        return -1;
+    }
+    return wp_response_parse(line, len, resp);
+}
+
+static int say_hello(wp_conn *c, int fd, const struct timespec *deadline)
+{
+    json_object *o = json_object_new_object();
+    wp_response resp;
+    char *line;
+    int r = -1;
+
+    json_object_object_add(o, "api", json_object_new_string("hello"));
+    json_object_object_add(o, "request_id", json_object_new_int64(0));
+    json_object_object_add(o, "token", json_object_new_string(c->token));
+    line = wp_json_line(o);
+    json_object_put(o);
+    if (!line) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (send_all(fd, line, strlen(line), deadline) < 0 ||
+        read_response_sync(c, fd, &resp, deadline) < 0) {
+        wp_set_error("host %s:%d: hello failed: %s", c->host, c->port, strerror(errno));
+        goto out;
+    }
+    if (!resp.success) {
+        wp_set_error("host %s:%d refused the token: %s", c->host, c->port, resp.message);
+        errno = wp_code_errno(resp.code);
+    } else {
+        r = 0;
+    }
+    wp_response_release(&resp);
+out:
+    free(line);
+    return r;
+}
+
+/* Called with the lock held and c->fd == -1. */
+static int connect_locked(wp_conn *c)
+{
+    struct timespec deadline = deadline_in(c->timeout_s);
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *res, *ai;
+    char port[16];
+    int fd = -1, rc, e = ECONNREFUSED;
+
+    snprintf(port, sizeof(port), "%d", c->port);
+    rc = getaddrinfo(c->host, port, &hints, &res);
+    if (rc != 0) {
+        wp_set_error("host %s: %s", c->host, gai_strerror(rc));
+        errno = EHOSTUNREACH;
+        return -1;
+    }
+    for (ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = try_connect(ai, &deadline);
+        if (fd < 0)
+            e = errno;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        if (e == ECONNREFUSED)
+            wp_set_error("host %s:%d refused the connection", c->host, c->port);
+        else
+            wp_set_error("host %s:%d: %s", c->host, c->port, strerror(e));
+        errno = e;
+        return -1;
+    }
+    wp_frame_init(&c->frame);
+    if (c->token && say_hello(c, fd, &deadline) < 0) {
+        e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    c->fd = fd;
+    return 0;
+}
+
+/* Fail every waiter and forget the connection.  Lock held, caller is the reader. */
+static void teardown_locked(wp_conn *c, int err)
+{
+    for (struct waiter *w = c->waiters; w; w = w->next) {
+        w->done = true;
+        w->err = err;
+    }
+    c->waiters = NULL;
+    /* Senders check gen under send_lock, so none writes to a closed fd. */
+    pthread_mutex_lock(&c->send_lock);
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    c->gen++;
+    pthread_mutex_unlock(&c->send_lock);
+    pthread_cond_broadcast(&c->cond);
+}
+
+static void unlink_waiter(wp_conn *c, struct waiter *me)
+{
+    for (struct waiter **pp = &c->waiters; *pp; pp = &(*pp)->next)
+        if (*pp == me) {
+            *pp = me->next;
+            return;
+        }
+}
+
+/* Hand a response line to its waiter.  Lock held.  -1 on a malformed line. */
+static int dispatch_locked(wp_conn *c, const char *line, size_t len)
+{
+    wp_response resp;
+    struct waiter *w = c->waiters;
+
+    if (wp_response_parse(line, len, &resp) < 0)
+        return -1;
+    /* An answer without an id (the host could not read ours) is the oldest's. */
+    if (resp.has_request_id)
+        while (w && w->id != resp.request_id)
+            w = w->next;
+    if (!w) {
+        wp_response_release(&resp);     /* answer to a request that timed out */
+        return 0;
+    }
+    w->line = strndup(line, len);
+    w->resp = resp;
+    w->done = true;
+    unlink_waiter(c, w);
+    return 0;
+}
+
+/* Read once as the reader and dispatch what arrived.  Lock held on entry and exit. */
+static void read_as_reader(wp_conn *c, const struct timespec *deadline)
+{
+    int fd = c->fd, e = 0, bad = 0;
+    ssize_t n;
+    char *line;
+    size_t len;
+    int r;
+
+    c->reading = true;
+    pthread_mutex_unlock(&c->lock);
+    n = recv_some(fd, &c->frame, deadline);
+    if (n < 0)
+        e = errno;
+    pthread_mutex_lock(&c->lock);
+    c->reading = false;
+    if (n < 0 && e == ETIMEDOUT)
+        goto out;
+    if (n <= 0) {
+        wp_set_error("host %s:%d closed the connection", c->host, c->port);
+        teardown_locked(c, n == 0 ? ECONNRESET : e);
+        goto out;
+    }
+    while ((r = wp_frame_next(&c->frame, &line, &len)) == 1)
+        if (dispatch_locked(c, line, len) < 0)
+            bad = 1;
+    if (r < 0 || bad) {
+        wp_set_error("host %s:%d sent a malformed response", c->host, c->port);
+        teardown_locked(c, EPROTO);
+    }
+out:
+    pthread_cond_broadcast(&c->cond);
+}
+
+/* Wait for me to be answered; lock held on entry and exit. */
+static void await_locked(wp_conn *c, struct waiter *me, const struct timespec *deadline)
+{
+    while (!me->done) {
+        if (ms_left(deadline) == 0) {
+            unlink_waiter(c, me);
+            me->done = true;
+            me->err = ETIMEDOUT;
+            wp_set_error("host %s:%d did not answer within %d s",
+                         c->host, c->port, c->timeout_s);
+            break;
+        }
+        if (!c->reading && c->fd >= 0)
+            read_as_reader(c, deadline);
+        else if (!c->reading) {
+            me->done = true;    /* cannot happen: teardown marks all done */
+            me->err = ECONNRESET;
+        }
+        else
+            pthread_cond_timedwait(&c->cond, &c->lock, deadline);
+    }
+}
+
+int wp_conn_call(wp_conn *c, json_object *req, wp_response *resp, char **line)
+{
+    struct timespec deadline;
+    struct waiter me = { 0 };
+    char *out;
+    unsigned long gen;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->fd < 0 && connect_locked(c) < 0) {
+        int e = errno;
+        pthread_mutex_unlock(&c->lock);
+        errno = e;
+        return -1;
+    }
+    me.id = c->next_id++;
+    if (c->next_id > WP_MAX_REQUEST_ID)
+        c->next_id = 1;
+    json_object_object_add(req, "request_id", json_object_new_int64((int64_t)me.id));
+    out = wp_json_line(req);
+    if (!out) {
+        pthread_mutex_unlock(&c->lock);
+        errno = ENOMEM;
+        return -1;
+    }
+    struct waiter **tail = &c->waiters;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = &me;
+    gen = c->gen;
+    deadline = deadline_in(c->timeout_s);
+    pthread_mutex_unlock(&c->lock);
+
+    pthread_mutex_lock(&c->send_lock);
+    if (c->gen == gen && send_all(c->fd, out, strlen(out), &deadline) < 0)
+        shutdown(c->fd, SHUT_RDWR); /* the reader fails everyone, me included */
+    pthread_mutex_unlock(&c->send_lock);
+    free(out);
+
+    pthread_mutex_lock(&c->lock);
+    await_locked(c, &me, &deadline);
+    pthread_mutex_unlock(&c->lock);
+    if (me.err) {
+        if (me.err != ETIMEDOUT && me.err != EPROTO)
+            wp_set_error("host %s:%d closed the connection", c->host, c->port);
+        errno = me.err;
+        return -1;
+    }
+    *resp = me.resp;
+    if (line)
+        *line = me.line;
+    else
+        free(me.line);
+    return 0;
+}

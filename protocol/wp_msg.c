@@ -1,0 +1,389 @@
+/*
+ * wp_msg.c - requests and responses of the control channel (json-c).
+ *
+ * Validation is strict on purpose: a field of the wrong type, a number out
+ * of range or a string with an embedded NUL is bad_request, so that the
+ * host never acts on a value it had to guess.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wp_msg.h"
+
+static const struct {
+    const char *name;
+    int err;
+} code_table[] = {
+    [WP_OK]                = { "success",           0 },
+    [WP_BAD_REQUEST]       = { "bad_request",       EINVAL },
+    [WP_UNKNOWN_API]       = { "unknown_api",       EOPNOTSUPP },
+    [WP_UNKNOWN_OPERATION] = { "unknown_operation", EOPNOTSUPP },
+    [WP_UNAUTHORIZED]      = { "unauthorized",      EACCES },
+    [WP_PATH_NOT_ALLOWED]  = { "path_not_allowed",  EACCES },
+    [WP_NOT_FOUND]         = { "not_found",         ENOENT },
+    [WP_SIZE_MISMATCH]     = { "size_mismatch",     EINVAL },
+    [WP_IO_ERROR]          = { "io_error",          EIO },
+    [WP_BUSY]              = { "busy",              EBUSY },
+    [WP_INTERNAL]          = { "internal",          EIO },
+};
+#define N_CODES (sizeof(code_table) / sizeof(code_table[0]))
+
+const char *wp_code_name(wp_code code)
+{
+    if ((size_t)code >= N_CODES)
+        code = WP_INTERNAL;
+    return code_table[code].name;
+}
+
+int wp_code_from_name(const char *name)
+{
+    for (size_t i = 1; i < N_CODES; i++)
+        if (strcmp(code_table[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int wp_code_errno(wp_code code)
+{
+    if ((size_t)code >= N_CODES)
+        code = WP_INTERNAL;
+    return code_table[code].err;
+}
+
+/* Parse exactly one JSON object from line; trailing blanks are allowed. */
+static json_object *parse_object(const char *line, size_t len,
+                                 char *err, size_t errlen)
+{
+    json_tokener *tok;
+    json_object *obj = NULL;
+    size_t end;
+
+    if (len >= WP_MAX_LINE) {
+        snprintf(err, errlen, "line longer than %d bytes", WP_MAX_LINE);
+        return NULL;
+    }
+    tok = json_tokener_new();
+    if (!tok) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    obj = json_tokener_parse_ex(tok, line, (int)len);
+    if (!obj) {
+        enum json_tokener_error e = json_tokener_get_error(tok);
+        snprintf(err, errlen, "not JSON: %s",
+                 e == json_tokener_continue ? "unexpected end of line"
+                                            : json_tokener_error_desc(e));
+        goto out;
+    }
+    end = json_tokener_get_parse_end(tok);
+    while (end < len && strchr(" \t\r", line[end]) && line[end])
+        end++;
+    if (end != len) {
+        snprintf(err, errlen, "not JSON: trailing data after the object");
+        goto fail;
+    }
+    if (!json_object_is_type(obj, json_type_object)) {
+        snprintf(err, errlen, "not a JSON object");
+        goto fail;
+    }
+    goto out;
+fail:
+    json_object_put(obj);
+    obj = NULL;
+out:
+    json_tokener_free(tok);
+    return obj;
+}
+
+bool wp_json_get_u64(json_object *obj, const char *key, uint64_t limit,
+                     uint64_t *out)
+{
+    json_object *v;
+    int64_t n;
+
+    if (!json_object_object_get_ex(obj, key, &v) ||
+        !json_object_is_type(v, json_type_int))
+        return false;
+    errno = 0;
+    n = json_object_get_int64(v);
+    /* json-c clamps values beyond int64 to INT64_MAX, which fails here too */
+    if (n < 0 || (uint64_t)n > limit)
+        return false;
+    *out = (uint64_t)n;
+    return true;
+}
+
+/*
+ * A string field: absent (returns 0 with *out NULL unless required), or a
+ * string without embedded NUL.  Returns -1 after writing the reason.
+ */
+static int get_string(json_object *obj, const char *key, bool required,
+                      const char **out, char *err, size_t errlen)
+{
+    json_object *v;
+
+    *out = NULL;
+    if (!json_object_object_get_ex(obj, key, &v)) {
+        if (!required)
+            return 0;
+        snprintf(err, errlen, "missing field \"%s\"", key);
+        return -1;
+    }
+    if (!json_object_is_type(v, json_type_string)) {
+        snprintf(err, errlen, "field \"%s\" must be a string", key);
+        return -1;
+    }
+    *out = json_object_get_string(v);
+    if (strlen(*out) != (size_t)json_object_get_string_len(v)) {
+        snprintf(err, errlen, "field \"%s\" contains a NUL byte", key);
+        return -1;
+    }
+    return 0;
+}
+
+static int get_u64(json_object *obj, const char *key, bool required,
+                   uint64_t limit, bool *present, uint64_t *out,
+                   char *err, size_t errlen)
+{
+    *present = json_object_object_get_ex(obj, key, NULL);
+    if (!*present) {
+        if (!required)
+            return 0;
+        snprintf(err, errlen, "missing field \"%s\"", key);
+        return -1;
+    }
+    if (!wp_json_get_u64(obj, key, limit, out)) {
+        snprintf(err, errlen, "field \"%s\" must be an integer from 0 to %llu",
+                 key, (unsigned long long)limit);
+        return -1;
+    }
+    return 0;
+}
+
+static wp_code parse_shared_buffer(wp_request *req, char *err, size_t errlen)
+{
+    json_object *o = req->obj, *v;
+    const char *access;
+    uint64_t id;
+    bool present, has_off, has_len;
+
+    if (get_string(o, "operation", true, &req->operation, err, errlen) < 0 ||
+        get_string(o, "file_path", true, &req->file_path, err, errlen) < 0 ||
+        get_string(o, "host_path", false, &req->host_path, err, errlen) < 0 ||
+        get_string(o, "access", false, &access, err, errlen) < 0 ||
+        get_u64(o, "buffer_size", true, INT64_MAX, &present, &req->buffer_size,
+                err, errlen) < 0 ||
+        get_u64(o, "buffer_id", true, UINT32_MAX, &present, &id, err, errlen) < 0 ||
+        get_u64(o, "offset", false, INT64_MAX, &has_off, &req->offset,
+                err, errlen) < 0 ||
+        get_u64(o, "length", false, INT64_MAX, &has_len, &req->length,
+                err, errlen) < 0)
+        return WP_BAD_REQUEST;
+    req->buffer_id = (uint32_t)id;
+    if (json_object_object_get_ex(o, "params", &v)) {
+        if (!json_object_is_type(v, json_type_object)) {
+            snprintf(err, errlen, "field \"params\" must be an object");
+            return WP_BAD_REQUEST;
+        }
+        req->params = v;
+    }
+    if (!access)
+        req->access = WP_ACCESS_DEFAULT;
+    else if (strcmp(access, "read") == 0)
+        req->access = WP_ACCESS_READ;
+    else if (strcmp(access, "write") == 0)
+        req->access = WP_ACCESS_WRITE;
+    else {
+        snprintf(err, errlen, "field \"access\" must be \"read\" or \"write\"");
+        return WP_BAD_REQUEST;
+    }
+    /* A range with only one end is a caller's slip, not a whole-file request. */
+    if (has_off != has_len) {
+        snprintf(err, errlen, "\"offset\" and \"length\" go together");
+        return WP_BAD_REQUEST;
+    }
+    req->has_range = has_off;
+    if (!req->has_range) {
+        req->offset = 0;
+        req->length = req->buffer_size;
+    }
+    return WP_OK;
+}
+
+wp_code wp_request_parse(const char *line, size_t len, wp_request *req,
+                         char *err, size_t errlen)
+{
+    const char *api;
+
+    memset(req, 0, sizeof(*req));
+    err[0] = '\0';
+    req->obj = parse_object(line, len, err, errlen);
+    if (!req->obj)
+        return WP_BAD_REQUEST;
+    if (get_u64(req->obj, "request_id", false, WP_MAX_REQUEST_ID,
+                &req->has_request_id, &req->request_id, err, errlen) < 0) {
+        req->has_request_id = false;
+        return WP_BAD_REQUEST;
+    }
+    if (get_string(req->obj, "api", true, &api, err, errlen) < 0)
+        return WP_BAD_REQUEST;
+    if (strcmp(api, "shared_buffer") == 0) {
+        req->api = WP_API_SHARED_BUFFER;
+        return parse_shared_buffer(req, err, errlen);
+    }
+    if (strcmp(api, "ping") == 0) {
+        req->api = WP_API_PING;
+        return WP_OK;
+    }
+    if (strcmp(api, "hello") == 0) {
+        req->api = WP_API_HELLO;
+        return get_string(req->obj, "token", false, &req->token, err, errlen) < 0
+                   ? WP_BAD_REQUEST : WP_OK;
+    }
+    snprintf(err, errlen, "unknown api \"%.64s\"", api);
+    return WP_UNKNOWN_API;
+}
+
+void wp_request_release(wp_request *req)
+{
+    json_object_put(req->obj);
+    memset(req, 0, sizeof(*req));
+}
+
+char *wp_json_line(json_object *obj)
+{
+    size_t len;
+    const char *s = json_object_to_json_string_length(
+        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    char *line;
+
+    if (!s)
+        return NULL;
+    line = malloc(len + 2);
+    if (!line)
+        return NULL;
+    memcpy(line, s, len);
+    line[len] = '\n';
+    line[len + 1] = '\0';
+    return line;
+}
+
+/* {"request_id":N,"status":S} in that order, as the SPEC shows it. */
+static json_object *response_head(bool has_id, uint64_t id, const char *status)
+{
+    json_object *o = json_object_new_object();
+
+    if (!o)
+        return NULL;
+    if (has_id)
+        json_object_object_add(o, "request_id", json_object_new_int64((int64_t)id));
+    json_object_object_add(o, "status", json_object_new_string(status));
+    return o;
+}
+
+char *wp_response_success(bool has_id, uint64_t id, json_object *result)
+{
+    json_object *o = response_head(has_id, id, "success");
+    char *line;
+
+    if (!o) {
+        json_object_put(result);
+        return NULL;
+    }
+    json_object_object_add(o, "result", result);
+    line = wp_json_line(o);
+    json_object_put(o);
+    return line;
+}
+
+char *wp_response_error(bool has_id, uint64_t id, wp_code code,
+                        const char *message)
+{
+    json_object *o = response_head(has_id, id, "error");
+    json_object *e = json_object_new_object();
+    char *line = NULL;
+
+    if (!o || !e)
+        goto out;
+    json_object_object_add(e, "code", json_object_new_string(wp_code_name(code)));
+    json_object_object_add(e, "message", json_object_new_string(message ? message : ""));
+    json_object_object_add(o, "error", e);
+    e = NULL;
+    line = wp_json_line(o);
+out:
+    json_object_put(e);
+    json_object_put(o);
+    return line;
+}
+
+json_object *wp_result_new(const char *operation, uint32_t buffer_id,
+                           uint64_t bytes_processed)
+{
+    json_object *r = json_object_new_object();
+
+    if (!r)
+        return NULL;
+    json_object_object_add(r, "operation", json_object_new_string(operation));
+    json_object_object_add(r, "buffer_id", json_object_new_int64(buffer_id));
+    json_object_object_add(r, "bytes_processed",
+                           json_object_new_int64((int64_t)bytes_processed));
+    json_object_object_add(r, "status", json_object_new_string("processed"));
+    return r;
+}
+
+int wp_response_parse(const char *line, size_t len, wp_response *resp)
+{
+    char err[128];
+    json_object *v, *e;
+    const char *status, *code = NULL;
+
+    memset(resp, 0, sizeof(*resp));
+    resp->obj = parse_object(line, len, err, sizeof(err));
+    if (!resp->obj)
+        goto bad;
+    resp->has_request_id = wp_json_get_u64(resp->obj, "request_id",
+                                           WP_MAX_REQUEST_ID, &resp->request_id);
+    if (!json_object_object_get_ex(resp->obj, "status", &v) ||
+        !json_object_is_type(v, json_type_string))
+        goto bad;
+    status = json_object_get_string(v);
+    if (strcmp(status, "success") == 0) {
+        resp->success = true;
+        if (!json_object_object_get_ex(resp->obj, "result", &resp->result) ||
+            !json_object_is_type(resp->result, json_type_object))
+            goto bad;
+        resp->message = "";
+        return 0;
+    }
+    if (strcmp(status, "error") != 0)
+        goto bad;
+    resp->code = WP_INTERNAL;
+    resp->message = "";
+    if (json_object_object_get_ex(resp->obj, "error", &e) &&
+        json_object_is_type(e, json_type_object)) {
+        if (json_object_object_get_ex(e, "code", &v) &&
+            json_object_is_type(v, json_type_string))
+            code = json_object_get_string(v);
+        if (json_object_object_get_ex(e, "message", &v) &&
+            json_object_is_type(v, json_type_string))
+            resp->message = json_object_get_string(v);
+    }
+    if (code && wp_code_from_name(code) > 0)
+        resp->code = (wp_code)wp_code_from_name(code);
+    return 0;
+bad:
+    wp_response_release(resp);
+    errno = EPROTO;
+    return -1;
+}
+
+void wp_response_release(wp_response *resp)
+{
+    json_object_put(resp->obj);
+    memset(resp, 0, sizeof(*resp));
+}

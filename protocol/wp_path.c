@@ -1,0 +1,298 @@
+/*
+ * wp_path.c - guest <-> host path translation and Windows naming rules.
+ *
+ * Both directions go through one component checker, so a path that
+ * translates one way always translates back to itself.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wp_path.h"
+
+static int fail(int e, char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (errlen > 0) {
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    errno = e;
+    return -1;
+}
+
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static char upper(char c)
+{
+    return (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+}
+
+static bool is_letter(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool ieq(const char *a, size_t alen, const char *b)
+{
+    size_t i;
+
+    for (i = 0; i < alen && b[i]; i++)
+        if (lower(a[i]) != lower(b[i]))
+            return false;
+    return i == alen && b[i] == '\0';
+}
+
+/* CON, NUL, COM1 ... are devices in every directory, with any extension. */
+static bool is_reserved(const char *name, size_t len)
+{
+    static const char *const devices[] = {
+        "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$",
+        "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+        "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+        "COM\xc2\xb9", "COM\xc2\xb2", "COM\xc2\xb3",
+        "LPT\xc2\xb9", "LPT\xc2\xb2", "LPT\xc2\xb3",
+    };
+    const char *dot = memchr(name, '.', len);
+    size_t base = dot ? (size_t)(dot - name) : len;
+
+    while (base > 0 && name[base - 1] == ' ')
+        base--;
+    for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++)
+        if (ieq(name, base, devices[i]))
+            return true;
+    return false;
+}
+
+int wp_path_name_ok(const char *name, size_t len, char *err, size_t errlen)
+{
+    if (len == 0)
+        return fail(EINVAL, err, errlen, "empty path component");
+    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+        return fail(EINVAL, err, errlen, "\".\" or \"..\" component");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 0x20 || c == 0x7f)
+            return fail(EINVAL, err, errlen, "control character in path");
+        if (strchr("<>:\"|?*\\/", c))
+            return fail(EINVAL, err, errlen, "character '%c' not allowed in a Windows name%s",
+                        c, c == ':' ? " (alternate data stream)" : "");
+    }
+    /* Windows strips these, so "a." would open "a": refuse the alias. */
+    if (name[len - 1] == '.' || name[len - 1] == ' ')
+        return fail(EINVAL, err, errlen, "name ends in a dot or space");
+    if (is_reserved(name, len))
+        return fail(EINVAL, err, errlen, "reserved device name \"%.*s\"", (int)len, name);
+    return 0;
+}
+
+/*
+ * Append the components of rel (separated by any of seps) to out at *pos,
+ * each preceded by sep.  A single trailing separator is tolerated.
+ */
+static int append_components(const char *rel, const char *seps, char sep,
+                             char *out, size_t outlen, size_t *pos,
+                             char *err, size_t errlen)
+{
+    const char *p = rel;
+
+    while (*p) {
+        size_t n = strcspn(p, seps);
+        if (n == 0 && p[0] != '\0' && p[1] == '\0')
+            break;              /* trailing separator */
+        if (wp_path_name_ok(p, n, err, errlen) < 0)
+            return -1;
+        if (*pos + 1 + n >= outlen)
+            return fail(ENAMETOOLONG, err, errlen, "path too long");
+        out[(*pos)++] = sep;
+        memcpy(out + *pos, p, n);
+        *pos += n;
+        p += n;
+        if (*p)
+            p++;
+    }
+    out[*pos] = '\0';
+    return 0;
+}
+
+int wp_path_root_normalize(const char *root, char *out, size_t outlen)
+{
+    size_t n = strlen(root);
+
+    if (root[0] != '/') {
+        errno = EINVAL;
+        return -1;
+    }
+    while (n > 1 && root[n - 1] == '/')
+        n--;
+    if (n + 2 > outlen) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(out, root, n);
+    if (out[n - 1] != '/')
+        out[n++] = '/';
+    out[n] = '\0';
+    return 0;
+}
+
+int wp_path_guest_to_host(const char *guest, const char *automount_root,
+                          char *out, size_t outlen, char *err, size_t errlen)
+{
+    char root[WP_GUEST_PATH_MAX];
+    size_t rlen, pos = 0;
+    const char *p;
+
+    if (wp_path_root_normalize(automount_root, root, sizeof(root)) < 0)
+        return fail(EINVAL, err, errlen, "automount root \"%s\" is not absolute",
+                    automount_root);
+    if (guest[0] != '/')
+        return fail(EINVAL, err, errlen, "%s: not an absolute path", guest);
+    if (strlen(guest) >= WP_GUEST_PATH_MAX)
+        return fail(ENAMETOOLONG, err, errlen, "guest path too long");
+    rlen = strlen(root);
+    if (strncmp(guest, root, rlen) != 0 || !is_letter(guest[rlen]) ||
+        (guest[rlen + 1] != '/' && guest[rlen + 1] != '\0'))
+        return fail(EINVAL, err, errlen, "%s: outside the automount root %s",
+                    guest, root);
+    if (outlen < 4)
+        return fail(ENAMETOOLONG, err, errlen, "path too long");
+    out[pos++] = upper(guest[rlen]);
+    out[pos++] = ':';
+    out[pos] = '\0';
+    p = guest + rlen + 1;
+    if (*p == '/')
+        p++;
+    if (append_components(p, "/", '\\', out, outlen, &pos, err, errlen) < 0)
+        return -1;
+    if (pos == 2) {
+        out[pos++] = '\\';
+        out[pos] = '\0';
+    }
+    if (pos >= WP_HOST_PATH_MAX)
+        return fail(ENAMETOOLONG, err, errlen, "host path longer than %d characters",
+                    WP_HOST_PATH_MAX - 1);
+    return 0;
+}
+
+/* Validate "X:\..." and return a pointer past "X:" and its separator. */
+static const char *host_drive(const char *host, char *err, size_t errlen)
+{
+    if (strlen(host) >= WP_HOST_PATH_MAX) {
+        fail(ENAMETOOLONG, err, errlen, "host path longer than %d characters",
+             WP_HOST_PATH_MAX - 1);
+        return NULL;
+    }
+    if (!is_letter(host[0]) || host[1] != ':' || (host[2] != '\\' && host[2] != '/')) {
+        fail(EINVAL, err, errlen, "%s: not an absolute Windows path", host);
+        return NULL;
+    }
+    return host + 3;
+}
+
+int wp_path_host_canon(const char *host, char *out, size_t outlen,
+                       char *err, size_t errlen)
+{
+    const char *p = host_drive(host, err, errlen);
+    size_t pos = 2;
+
+    if (!p)
+        return -1;
+    if (outlen < 4)
+        return fail(ENAMETOOLONG, err, errlen, "path too long");
+    out[0] = upper(host[0]);
+    out[1] = ':';
+    if (append_components(p, "\\/", '\\', out, outlen, &pos, err, errlen) < 0)
+        return -1;
+    if (pos == 2) {
+        out[pos++] = '\\';
+        out[pos] = '\0';
+    }
+    return 0;
+}
+
+int wp_path_host_to_guest(const char *host, const char *automount_root,
+                          char *out, size_t outlen, char *err, size_t errlen)
+{
+    const char *p = host_drive(host, err, errlen);
+    size_t pos;
+
+    if (!p)
+        return -1;
+    if (wp_path_root_normalize(automount_root, out, outlen) < 0)
+        return fail(EINVAL, err, errlen, "automount root \"%s\" is not absolute",
+                    automount_root);
+    pos = strlen(out);
+    if (pos + 2 > outlen)
+        return fail(ENAMETOOLONG, err, errlen, "path too long");
+    out[pos++] = lower(host[0]);
+    out[pos] = '\0';
+    return append_components(p, "\\/", '/', out, outlen, &pos, err, errlen);
+}
+
+/*
+ * mountinfo lines: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [TAGS] - FSTYPE SOURCE SUPER".
+ * WSL1 shows drvfs as the type, WSL2 as a 9p mount whose source is "drvfs"
+ * (or C:\ with aname=drvfs).  The root is the mount point's parent.
+ */
+static bool drvfs_root(char *line, char *root, size_t rootlen)
+{
+    char *save = NULL, *f[6] = { 0 };
+    char *tok = strtok_r(line, " ", &save);
+    char *fstype = NULL, *source = NULL, *super = NULL, *slash;
+    int i = 0;
+
+    for (; tok && i < 6; tok = strtok_r(NULL, " ", &save))
+        f[i++] = tok;
+    for (; tok && strcmp(tok, "-") != 0; tok = strtok_r(NULL, " ", &save))
+        ;
+    if (!tok || !f[4])
+        return false;
+    fstype = strtok_r(NULL, " ", &save);
+    source = strtok_r(NULL, " ", &save);
+    super = strtok_r(NULL, " \n", &save);
+    if (!fstype || !(strcmp(fstype, "drvfs") == 0 ||
+                     (strcmp(fstype, "9p") == 0 &&
+                      ((source && strcmp(source, "drvfs") == 0) ||
+                       (super && strstr(super, "aname=drvfs"))))))
+        return false;
+    slash = strrchr(f[4], '/');
+    if (!slash || slash == f[4] || !is_letter(slash[1]) || slash[2] != '\0')
+        return false;
+    slash[1] = '\0';
+    if (strlen(f[4]) >= rootlen)
+        return false;
+    strcpy(root, f[4]);
+    return true;
+}
+
+int wp_path_find_automount_root(const char *mountinfo, char *out, size_t outlen)
+{
+    FILE *fp = fopen(mountinfo ? mountinfo : "/proc/self/mountinfo", "r");
+    char line[4096];
+    bool found = false;
+
+    if (fp) {
+        while (!found && fgets(line, sizeof(line), fp))
+            found = drvfs_root(line, out, outlen);
+        fclose(fp);
+    }
+    if (found)
+        return 0;
+    if (outlen < sizeof(WP_DEFAULT_AUTOMOUNT_ROOT)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(out, WP_DEFAULT_AUTOMOUNT_ROOT);
+    return 0;
+}
