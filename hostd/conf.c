@@ -35,6 +35,8 @@ DRIVE_HELP
 "  --automount-root DIR   guest automount root used to translate file_path\n"
 "                         when a request has no host_path (default %s)\n"
 "  --threads N            worker threads (default: number of CPUs, at least 2)\n"
+"  --queue N              requests waiting for a worker before new ones are\n"
+"                         answered busy (default %d)\n"
 "  --port-file FILE       write the port bound to FILE (useful with port 0)\n"
 "  --foreground           stay in the foreground and log to stderr\n"
 "  --verbose              log one line per request\n"
@@ -43,7 +45,7 @@ DRIVE_HELP
 "\n"
 "See winapi-hostd(8).\n",
             HOSTD_DEFAULT_LISTEN_ADDR, HOSTD_DEFAULT_PORT, HOSTD_DEFAULT_ALLOW,
-            WP_DEFAULT_AUTOMOUNT_ROOT);
+            WP_DEFAULT_AUTOMOUNT_ROOT, HOSTD_DEFAULT_QUEUE);
 }
 
 static int bad(const char *opt, const char *arg, const char *why)
@@ -108,21 +110,24 @@ static int add_drive(struct hostd_config *cfg, const char *arg)
 #endif
 }
 
-static int parse_threads(struct hostd_config *cfg, const char *arg)
+static int parse_count(const char *opt, const char *arg, long max, int *out)
 {
+    char buf[64];
     char *end;
     long n;
 
     errno = 0;
     n = strtol(arg, &end, 10);
-    if (errno || end == arg || *end || n < 1 || n > 256)
-        return bad("--threads", arg, "expected a number from 1 to 256");
-    cfg->threads = (int)n;
+    if (errno || end == arg || *end || n < 1 || n > max) {
+        snprintf(buf, sizeof(buf), "expected a number from 1 to %ld", max);
+        return bad(opt, arg, buf);
+    }
+    *out = (int)n;
     return 0;
 }
 
 enum { OPT_LISTEN = 256, OPT_ALLOW, OPT_DRIVE, OPT_TOKEN, OPT_ROOT, OPT_THREADS,
-       OPT_PORTFILE, OPT_FG, OPT_VERBOSE, OPT_HELP, OPT_VERSION };
+       OPT_QUEUE, OPT_PORTFILE, OPT_FG, OPT_VERBOSE, OPT_HELP, OPT_VERSION };
 
 static const struct option options[] = {
     { "listen", required_argument, NULL, OPT_LISTEN },
@@ -131,6 +136,7 @@ static const struct option options[] = {
     { "token-file", required_argument, NULL, OPT_TOKEN },
     { "automount-root", required_argument, NULL, OPT_ROOT },
     { "threads", required_argument, NULL, OPT_THREADS },
+    { "queue", required_argument, NULL, OPT_QUEUE },
     { "port-file", required_argument, NULL, OPT_PORTFILE },
     { "foreground", no_argument, NULL, OPT_FG },
     { "verbose", no_argument, NULL, OPT_VERBOSE },
@@ -146,7 +152,8 @@ static int parse_one(struct hostd_config *cfg, int opt, const char *arg)
     case OPT_ALLOW:    return add_allow(cfg, arg);
     case OPT_DRIVE:    return add_drive(cfg, arg);
     case OPT_TOKEN:    cfg->token_file = arg; return 0;
-    case OPT_THREADS:  return parse_threads(cfg, arg);
+    case OPT_THREADS:  return parse_count("--threads", arg, 256, &cfg->threads);
+    case OPT_QUEUE:    return parse_count("--queue", arg, 1000000, &cfg->queue);
     case OPT_PORTFILE: cfg->port_file = arg; return 0;
     case OPT_FG:       cfg->foreground = true; return 0;
     case OPT_VERBOSE:  cfg->verbose = true; return 0;
@@ -170,6 +177,7 @@ int config_parse(struct hostd_config *cfg, int argc, char **argv)
     strcpy(cfg->listen_addr, HOSTD_DEFAULT_LISTEN_ADDR);
     strcpy(cfg->listen_port, HOSTD_DEFAULT_PORT);
     strcpy(cfg->automount_root, WP_DEFAULT_AUTOMOUNT_ROOT);
+    cfg->queue = HOSTD_DEFAULT_QUEUE;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (opt == OPT_HELP) {
             usage(stdout);

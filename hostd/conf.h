@@ -14,6 +14,7 @@
 #define HOSTD_DEFAULT_PORT "5757"
 #define HOSTD_DEFAULT_ALLOW "C:\\temp"
 #define HOSTD_MAX_ROOTS 32
+#define HOSTD_DEFAULT_QUEUE 4096
 
 struct hostd_config {
     char listen_addr[256];
@@ -26,6 +27,7 @@ struct hostd_config {
     const char *token_file;
     const char *port_file;
     int threads;
+    int queue;                  /* requests waiting for a worker before busy */
     bool foreground;
     bool verbose;
 };

@@ -22,7 +22,6 @@
 #include "wp_token.h"
 
 #define MAX_CONNS 1024
-#define MAX_QUEUE 4096
 
 struct conn {
     struct server *srv;
@@ -123,7 +122,7 @@ static bool enqueue(struct conn *c, wp_request *req)
     if (!w)
         return false;
     pthread_mutex_lock(&s->lock);
-    if (s->queued >= MAX_QUEUE || s->stopping) {
+    if (s->queued >= s->cfg->queue || s->stopping) {
         pthread_mutex_unlock(&s->lock);
         free(w);
         return false;

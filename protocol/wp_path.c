@@ -157,14 +157,13 @@ int wp_path_guest_to_host(const char *guest, const char *automount_root,
         return fail(EINVAL, err, errlen, "automount root \"%s\" is not absolute",
                     automount_root);
     if (guest[0] != '/')
-        return fail(EINVAL, err, errlen, "%s: not an absolute path", guest);
+        return fail(EINVAL, err, errlen, "not an absolute path");
     if (strlen(guest) >= WP_GUEST_PATH_MAX)
         return fail(ENAMETOOLONG, err, errlen, "guest path too long");
     rlen = strlen(root);
     if (strncmp(guest, root, rlen) != 0 || !is_letter(guest[rlen]) ||
         (guest[rlen + 1] != '/' && guest[rlen + 1] != '\0'))
-        return fail(EINVAL, err, errlen, "%s: outside the automount root %s",
-                    guest, root);
+        return fail(EINVAL, err, errlen, "outside the automount root %s", root);
     if (outlen < 4)
         return fail(ENAMETOOLONG, err, errlen, "path too long");
     out[pos++] = upper(guest[rlen]);
@@ -194,7 +193,7 @@ static const char *host_drive(const char *host, char *err, size_t errlen)
         return NULL;
     }
     if (!is_letter(host[0]) || host[1] != ':' || (host[2] != '\\' && host[2] != '/')) {
-        fail(EINVAL, err, errlen, "%s: not an absolute Windows path", host);
+        fail(EINVAL, err, errlen, "not an absolute Windows path");
         return NULL;
     }
     return host + 3;

@@ -14,7 +14,8 @@
  *
  * All functions are thread-safe.  Each returns 0, or -1 with errno set
  * (EINVAL for a rejected path, ENAMETOOLONG for one too long for out) and
- * the reason in err (always NUL-terminated when errlen > 0).
+ * the reason in err (always NUL-terminated when errlen > 0; it does not repeat
+ * the path, so callers can say "PATH: reason").
  */
 #ifndef WP_PATH_H
 #define WP_PATH_H

@@ -5,7 +5,8 @@
 #   hostd.sh stop STATEDIR
 #
 # The daemon listens on an ephemeral loopback port, with drive C: being
-# $WINAPI_TEST_CDIR (set by run-test.sh).  WINAPI_TEST_HOSTD picks the
+# $WINAPI_TEST_CDIR and the guest's automount root $WINAPI_TEST_WORK/mnt
+# (both set by run-test.sh), so raw requests without host_path work too.  WINAPI_TEST_HOSTD picks the
 # daemon: "posix" (default) runs ../hostd/winapi-hostd; "wine" runs
 # winapi-hostd.exe under Wine (see wine-env.sh).
 set -eu
@@ -23,7 +24,8 @@ start)
     case ${WINAPI_TEST_HOSTD:-posix} in
     posix)
         "$top_builddir/hostd/winapi-hostd" --foreground --listen 127.0.0.1:0 \
-            --port-file "$state/port" --drive "C=$WINAPI_TEST_CDIR" "$@" \
+            --port-file "$state/port" --drive "C=$WINAPI_TEST_CDIR" \
+            --automount-root "$WINAPI_TEST_WORK/mnt" "$@" \
             >"$state/log" 2>&1 &
         echo $! >"$state/pid"
         ;;
