@@ -1,0 +1,443 @@
+/*
+ * check_client.c - the client API of <winapi.h> against the real daemon:
+ * the seed's three calls, settings from the environment, every errno a
+ * caller can see, a handle shared by threads, and a host that restarts,
+ * goes silent or hangs up.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "winapi.h"
+
+static winapi_handle_t open_default(void)
+{
+    winapi_handle_t h;
+
+    ck_assert_msg(winapi_open(NULL, &h) == 0, "winapi_open: %s", winapi_last_error());
+    return h;
+}
+
+START_TEST(test_client_alloc_creates_private_file)
+{
+    winapi_handle_t h = open_default();
+    winapi_shared_buffer_t b;
+    char want[512];
+    struct stat st;
+
+    ck_assert_int_eq(winapi_alloc_shared_buffer(h, 1 << 20, &b), 0);
+    snprintf(want, sizeof(want), "%s/winapi_shared_buffer_%u_%ld",
+             tu_env("WINAPI_BACKING_DIR"), b.buffer_id, (long)getpid());
+    ck_assert_str_eq(b.file_path, want);
+    ck_assert_uint_ge(b.buffer_id, 1);
+    ck_assert_uint_eq(b.size, 1 << 20);
+    ck_assert_ptr_nonnull(b.data);
+    ck_assert_int_ge(b.fd, 0);
+    ck_assert_int_eq(lstat(b.file_path, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(st.st_size, 1 << 20);
+    winapi_free_shared_buffer(&b);
+    ck_assert_int_eq(lstat(want, &st), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    ck_assert_ptr_null(b.data);
+    ck_assert_str_eq(b.file_path, "");
+    winapi_free_shared_buffer(&b);      /* freeing twice is harmless */
+    winapi_close(h);
+}
+END_TEST
+
+START_TEST(test_client_ids_increase_and_skip_existing_names)
+{
+    winapi_handle_t h = open_default();
+    winapi_shared_buffer_t a, b;
+    char squat[512];
+    int fd;
+
+    ck_assert_int_eq(winapi_alloc_shared_buffer(h, 10, &a), 0);
+    /* Someone else holds the next name: it is skipped, never opened. */
+    snprintf(squat, sizeof(squat), "%s/winapi_shared_buffer_%u_%ld",
+             tu_env("WINAPI_BACKING_DIR"), a.buffer_id + 1, (long)getpid());
+    fd = open(squat, O_CREAT | O_EXCL | O_WRONLY, 0644);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "theirs", 6), 6);
+    close(fd);
+    ck_assert_int_eq(winapi_alloc_shared_buffer(h, 10, &b), 0);
+    ck_assert_uint_eq(b.buffer_id, a.buffer_id + 2);
+    winapi_free_shared_buffer(&a);
+    winapi_free_shared_buffer(&b);
+    ck_assert_int_eq(access(squat, F_OK), 0);
+    unlink(squat);
+    winapi_close(h);
+}
+END_TEST
+
+START_TEST(test_client_free_zeroed_structure_is_safe)
+{
+    winapi_shared_buffer_t b;
+
+    memset(&b, 0, sizeof(b));
+    winapi_free_shared_buffer(&b);
+    winapi_free_shared_buffer(NULL);
+}
+END_TEST
+
+START_TEST(test_client_alloc_failure_leaves_nothing)
+{
+    winapi_options_t o = { .backing_dir = "/nonexistent/dir" };
+    winapi_handle_t h;
+    winapi_shared_buffer_t b;
+
+    ck_assert_int_eq(winapi_open(&o, &h), 0);
+    ck_assert_int_eq(winapi_alloc_shared_buffer(h, 4096, &b), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    ck_assert_ptr_nonnull(strstr(winapi_last_error(), "/nonexistent/dir"));
+    ck_assert_ptr_null(b.data);
+    ck_assert_str_eq(b.file_path, "");
+    winapi_close(h);
+}
+END_TEST
+
+START_TEST(test_client_process_every_operation)
+{
+    winapi_handle_t h = open_default();
+    winapi_shared_buffer_t b;
+    winapi_request_t r = { .operation = "checksum", .params_json = "{\"algorithm\":\"sha256\"}" };
+    char sha[65], *resp;
+    json_object *o;
+
+    ck_assert_int_eq(winapi_alloc_shared_buffer(h, 3 << 20, &b), 0);
+    for (size_t i = 0; i < b.size; i++)
+        ((unsigned char *)b.data)[i] = (unsigned char)(i * 7);
+    ck_assert_int_eq(winapi_process_shared_buffer(h, &b, "process"), 0);
+    ck_assert_int_eq(winapi_process_shared_buffer(h, &b, "checksum"), 0);
+    ck_assert_int_eq(winapi_process_shared_buffer(h, &b, "stat"), 0);
+    ck_assert_int_eq(winapi_request(h, &b, &r, &resp), 0);
+    tu_sha256_hex(b.file_path, sha);
+    o = json_tokener_parse(resp);
+    ck_assert_str_eq(tu_result_str(o, "checksum"), sha);
+    ck_assert_str_eq(tu_result_str(o, "bytes_processed"), "3145728");
+    json_object_put(o);
+    free(resp);
+    winapi_free_shared_buffer(&b);
+    winapi_close(h);
+}
+END_TEST
+
+/* What the host writes is what the guest's existing mapping sees. */
+START_TEST(test_client_fill_visible_in_guest_mapping)
+{
+    winapi_handle_t h = open_default();
+    winapi_shared_buffer_t b;
+    winapi_request_t r = { .operation = "fill", .params_json = "{\"pattern\":3735928559}" };
+    const unsigned char *p;
+
+    ck_assert_int_eq(winapi_alloc_shared_buffer(h, 1000003, &b), 0);
+    memset(b.data, 0x11, b.size);
+    ck_assert_int_eq(winapi_request(h, &b, &r, NULL), 0);
+    p = b.data;
+    for (size_t i = 0; i < b.size; i++)
+        ck_assert_uint_eq(p[i], (0xdeadbeefu >> (8 * (i % 4))) & 0xff);
+    winapi_free_shared_buffer(&b);
+    winapi_close(h);
+}
+END_TEST
+
+START_TEST(test_client_errno_per_error_code)
+{
+    winapi_handle_t h = open_default();
+    winapi_shared_buffer_t b;
+    winapi_request_t r = { .operation = "checksum", .params_json = "{\"algorithm\":\"md4\"}" };
+    char *resp, path[4096];
+
+    ck_assert_int_eq(winapi_alloc_shared_buffer(h, 4096, &b), 0);
+    ck_assert_int_eq(winapi_process_shared_buffer(h, &b, "teleport"), -1);
+    ck_assert_int_eq(errno, EOPNOTSUPP);
+    ck_assert_ptr_nonnull(strstr(winapi_last_error(), "unknown_operation"));
+    ck_assert_int_eq(winapi_request(h, &b, &r, &resp), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_ptr_nonnull(strstr(resp, "\"bad_request\""));     /* the host's answer */
+    free(resp);
+    /* The host trusts the file, not buffer_size. */
+    ck_assert_int_eq(ftruncate(b.fd, 8192), 0);
+    ck_assert_int_eq(winapi_process_shared_buffer(h, &b, "process"), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_int_eq(winapi_request_path(h, "/nope", 1, 1, &(winapi_request_t){ .operation = "stat" },
+                                         NULL), -1);
+    ck_assert_int_eq(errno, EACCES);
+    snprintf(path, sizeof(path), "%s/absent", tu_env("WINAPI_BACKING_DIR"));
+    ck_assert_int_eq(winapi_request_path(h, path, 1, 1, &(winapi_request_t){ .operation = "stat" },
+                                         NULL), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    /* Inside the automount root but outside the host's allowed C:\temp. */
+    snprintf(path, sizeof(path), "%sc/elsewhere", tu_env("WINAPI_AUTOMOUNT_ROOT"));
+    ck_assert_int_eq(winapi_request_path(h, path, 1, 1, &(winapi_request_t){ .operation = "stat" },
+                                         NULL), -1);
+    ck_assert_int_eq(errno, EACCES);
+    ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"reboot\"}", NULL), -1);
+    ck_assert_int_eq(errno, EOPNOTSUPP);
+    winapi_free_shared_buffer(&b);
+    winapi_close(h);
+}
+END_TEST
+
+START_TEST(test_client_ping_and_hello_raw)
+{
+    winapi_handle_t h = open_default();
+    char *resp;
+
+    ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"ping\"}", &resp), 0);
+    ck_assert_ptr_nonnull(strstr(resp, "\"pong\":true"));
+    free(resp);
+    ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"hello\"}", &resp), 0);
+    ck_assert_ptr_nonnull(strstr(resp, "\"winapi-hostd\""));
+    free(resp);
+    ck_assert_int_eq(winapi_request_json(h, "[not an object", NULL), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    winapi_close(h);
+}
+END_TEST
+
+START_TEST(test_client_settings_from_environment)
+{
+    winapi_options_t o = { .host = "localhost", .port = 1 };
+    winapi_handle_t h;
+
+    h = open_default();
+    ck_assert_str_eq(winapi_host(h), "127.0.0.1");
+    ck_assert_int_eq(winapi_port(h), tu_port());
+    ck_assert_str_eq(winapi_backing_dir(h), tu_env("WINAPI_BACKING_DIR"));
+    ck_assert_str_eq(winapi_automount_root(h), tu_env("WINAPI_AUTOMOUNT_ROOT"));
+    winapi_close(h);
+    /* Arguments win over the environment. */
+    ck_assert_int_eq(winapi_open(&o, &h), 0);
+    ck_assert_str_eq(winapi_host(h), "localhost");
+    ck_assert_int_eq(winapi_port(h), 1);
+    winapi_close(h);
+    /* Defaults when neither says. */
+    unsetenv("WINAPI_HOST");
+    unsetenv("WINAPI_PORT");
+    unsetenv("WINAPI_BACKING_DIR");
+    h = open_default();
+    ck_assert_str_eq(winapi_host(h), "127.0.0.1");
+    ck_assert_int_eq(winapi_port(h), 5757);
+    ck_assert_str_eq(winapi_backing_dir(h), "/mnt/c/temp");
+    winapi_close(h);
+    setenv("WINAPI_PORT", "70000", 1);
+    ck_assert_int_eq(winapi_open(NULL, &h), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_ptr_nonnull(strstr(winapi_last_error(), "70000"));
+    setenv("WINAPI_PORT", "5757", 1);
+    setenv("WINAPI_TOKEN_FILE", "/nonexistent/token", 1);
+    ck_assert_int_eq(winapi_open(NULL, &h), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    ck_assert_ptr_nonnull(strstr(winapi_last_error(), "/nonexistent/token"));
+}
+END_TEST
+
+START_TEST(test_client_host_down_is_econnrefused)
+{
+    int port = tu_hostd_start("gone", NULL);
+    winapi_options_t o = { .port = port };
+    winapi_handle_t h;
+
+    tu_hostd_stop("gone");
+    ck_assert_int_eq(winapi_open(&o, &h), 0);
+    ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"ping\"}", NULL), -1);
+    ck_assert_int_eq(errno, ECONNREFUSED);
+    ck_assert_ptr_nonnull(strstr(winapi_last_error(), "refused the connection"));
+    winapi_close(h);
+}
+END_TEST
+
+START_TEST(test_client_reconnects_after_host_restart)
+{
+    int port = tu_hostd_start("restart", NULL);
+    char listen[64];
+    winapi_options_t o = { .port = port };
+    winapi_handle_t h;
+
+    ck_assert_int_eq(winapi_open(&o, &h), 0);
+    ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"ping\"}", NULL), 0);
+    tu_hostd_stop("restart");
+    ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"ping\"}", NULL), -1);
+    ck_assert(errno == ECONNRESET || errno == ECONNREFUSED);
+    snprintf(listen, sizeof(listen), "--listen 127.0.0.1:%d", port);
+    ck_assert_int_eq(tu_hostd_start("restart", listen), port);
+    ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"ping\"}", NULL), 0);
+    winapi_close(h);
+    tu_hostd_stop("restart");
+}
+END_TEST
+
+/* A peer that accepts and then does what `behaviour` says. */
+struct fake { int lfd, port; int hang_up; };
+
+static void *fake_main(void *arg)
+{
+    struct fake *f = arg;
+    int c = accept(f->lfd, NULL, NULL);
+    char buf[256];
+
+    if (c < 0)
+        return NULL;
+    if (recv(c, buf, sizeof(buf), 0) > 0 && !f->hang_up)
+        sleep(3);                       /* longer than the client's timeout */
+    close(c);
+    return NULL;
+}
+
+static pthread_t fake_start(struct fake *f, int hang_up)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    socklen_t sl = sizeof(sa);
+    pthread_t t;
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    f->hang_up = hang_up;
+    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(listen(f->lfd, 1), 0);
+    getsockname(f->lfd, (struct sockaddr *)&sa, &sl);
+    f->port = ntohs(sa.sin_port);
+    pthread_create(&t, NULL, fake_main, f);
+    return t;
+}
+
+START_TEST(test_client_silent_host_times_out)
+{
+    struct fake f;
+    pthread_t t = fake_start(&f, 0);
+    winapi_options_t o = { .port = f.port, .timeout = 1 };
+    winapi_handle_t h;
+
+    ck_assert_int_eq(winapi_open(&o, &h), 0);
+    ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"ping\"}", NULL), -1);
+    ck_assert_int_eq(errno, ETIMEDOUT);
+    ck_assert_ptr_nonnull(strstr(winapi_last_error(), "did not answer within 1 s"));
+    winapi_close(h);
+    pthread_join(t, NULL);
+    close(f.lfd);
+}
+END_TEST
+
+START_TEST(test_client_dropped_connection_is_econnreset)
+{
+    struct fake f;
+    pthread_t t = fake_start(&f, 1);
+    winapi_options_t o = { .port = f.port, .timeout = 5 };
+    winapi_handle_t h;
+
+    ck_assert_int_eq(winapi_open(&o, &h), 0);
+    ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"ping\"}", NULL), -1);
+    ck_assert_int_eq(errno, ECONNRESET);
+    winapi_close(h);
+    pthread_join(t, NULL);
+    close(f.lfd);
+}
+END_TEST
+
+START_TEST(test_client_token)
+{
+    char path[4096], args[4200];
+    winapi_options_t o = { .token_file = path };
+    winapi_handle_t h;
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/client-token", tu_env("WINAPI_TEST_WORK"));
+    fp = fopen(path, "w");
+    fputs("correct horse\n", fp);
+    fclose(fp);
+    snprintf(args, sizeof(args), "--token-file '%s'", path);
+    o.port = tu_hostd_start("tokd", args);
+    ck_assert_int_eq(winapi_open(&o, &h), 0);
+    ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"ping\"}", NULL), 0);
+    winapi_close(h);
+    fp = fopen(path, "w");
+    fputs("battery staple\n", fp);
+    fclose(fp);
+    ck_assert_int_eq(winapi_open(&o, &h), 0);
+    ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"ping\"}", NULL), -1);
+    ck_assert_int_eq(errno, EACCES);
+    winapi_close(h);
+    tu_hostd_stop("tokd");
+}
+END_TEST
+
+struct worker { winapi_handle_t h; int failures; };
+
+static void *share_handle(void *arg)
+{
+    struct worker *w = arg;
+    winapi_shared_buffer_t b;
+
+    if (winapi_alloc_shared_buffer(w->h, 64 << 10, &b) < 0) {
+        w->failures++;
+        return NULL;
+    }
+    for (int i = 0; i < 50; i++)
+        if (winapi_process_shared_buffer(w->h, &b, i % 2 ? "checksum" : "process") < 0)
+            w->failures++;
+    winapi_free_shared_buffer(&b);
+    return NULL;
+}
+
+START_TEST(test_client_handle_shared_by_eight_threads)
+{
+    winapi_handle_t h = open_default();
+    struct worker w[8];
+    pthread_t t[8];
+
+    for (int i = 0; i < 8; i++) {
+        w[i] = (struct worker){ .h = h };
+        pthread_create(&t[i], NULL, share_handle, &w[i]);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(w[i].failures, 0);
+    }
+    winapi_close(h);
+}
+END_TEST
+
+static Suite *client_suite(void)
+{
+    Suite *s = suite_create("client");
+    TCase *tc = tcase_create("api");
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_client_alloc_creates_private_file);
+    tcase_add_test(tc, test_client_ids_increase_and_skip_existing_names);
+    tcase_add_test(tc, test_client_free_zeroed_structure_is_safe);
+    tcase_add_test(tc, test_client_alloc_failure_leaves_nothing);
+    tcase_add_test(tc, test_client_process_every_operation);
+    tcase_add_test(tc, test_client_fill_visible_in_guest_mapping);
+    tcase_add_test(tc, test_client_errno_per_error_code);
+    tcase_add_test(tc, test_client_ping_and_hello_raw);
+    tcase_add_test(tc, test_client_settings_from_environment);
+    tcase_add_test(tc, test_client_host_down_is_econnrefused);
+    tcase_add_test(tc, test_client_reconnects_after_host_restart);
+    tcase_add_test(tc, test_client_silent_host_times_out);
+    tcase_add_test(tc, test_client_dropped_connection_is_econnreset);
+    tcase_add_test(tc, test_client_token);
+    tcase_add_test(tc, test_client_handle_shared_by_eight_threads);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tu_run(client_suite());
+}
