@@ -12,7 +12,9 @@
 
 #include "log.h"
 
+#ifndef _WIN32
 static bool to_syslog;
+#endif
 static bool verbose;
 
 void log_setup(bool use_syslog, bool be_verbose)

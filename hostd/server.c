@@ -174,6 +174,8 @@ static bool handle_line(struct conn *c, const char *line, size_t len)
     } else if (req.api == WP_API_HELLO) {
         conn_send(c, wp_response_success(req.has_request_id, req.request_id,
                                          hello_result()));
+    } else if (request_is_quick(&req)) {
+        conn_send(c, request_run(cfg, &req, c->peer));
     } else if (!enqueue(c, &req)) {
         send_error(c, &req, WP_BUSY, "host at its limit of queued requests; retry later");
     }

@@ -2,8 +2,8 @@
  * server.h - winapi-hostd's connections and workers.
  *
  * Threads: one acceptor; one reader per connection, which parses lines and
- * answers ping/hello itself; a fixed pool of workers that run shared_buffer
- * requests.  A long checksum of a large buffer thus occupies one worker,
+ * answers ping, hello and small requests itself; a fixed pool of workers
+ * that run the large shared_buffer requests.  A long checksum of a large buffer thus occupies one worker,
  * never a connection: other requests on the same connection (pipelined)
  * and on every other connection go on.  Threads rather than an event loop
  * because the work is CPU- and page-fault-bound inside operations that

@@ -171,23 +171,28 @@ static int send_all(int fd, const char *buf, size_t len, const struct timespec *
     return 0;
 }
 
-/* Read what is available into the frame: >0 bytes, 0 at end of stream, -1. */
+/*
+ * Read what is available into the frame: >0 bytes, 0 at end of stream, -1.
+ * Tries the read first and polls only when nothing is there yet: a
+ * syscall saved on every answer that is already waiting.
+ */
 static ssize_t recv_some(int fd, wp_frame *f, const struct timespec *deadline)
 {
     for (;;) {
         size_t avail;
         char *p = wp_frame_space(f, &avail);
-        ssize_t n;
+        ssize_t n = recv(fd, p, avail, 0);
 
-        if (wait_fd(fd, POLLIN, deadline) < 0)
-            return -1;
-        n = recv(fd, p, avail, 0);
         if (n >= 0) {
             wp_frame_commit(f, (size_t)n);
             return n;
         }
-        if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (wait_fd(fd, POLLIN, deadline) < 0)
+                return -1;
+        } else if (errno != EINTR) {
             return -1;
+        }
     }
 }
 
@@ -423,6 +428,24 @@ static void await_locked(wp_conn *c, struct waiter *me, const struct timespec *d
     }
 }
 
+/*
+ * Whether the host closed an idle connection (it restarted, say).  Nobody
+ * reads an idle connection, so nobody has seen the end of the stream; a
+ * request sent on it would fail with ECONNRESET although it never reached
+ * the host.
+ */
+static bool peer_closed(int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+    char b;
+
+    if (poll(&p, 1, 0) <= 0)
+        return false;
+    if (p.revents & (POLLERR | POLLHUP | POLLRDHUP))
+        return true;
+    return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 int wp_conn_call(wp_conn *c, json_object *req, wp_response *resp, char **line)
 {
     struct timespec deadline;
@@ -431,6 +454,9 @@ int wp_conn_call(wp_conn *c, json_object *req, wp_response *resp, char **line)
     unsigned long gen;
 
     pthread_mutex_lock(&c->lock);
+    /* No reader, no waiter: the lock holder may close it (see the top). */
+    if (c->fd >= 0 && !c->reading && !c->waiters && peer_closed(c->fd))
+        teardown_locked(c, ECONNRESET);
     if (c->fd < 0 && connect_locked(c) < 0) {
         int e = errno;
         pthread_mutex_unlock(&c->lock);
