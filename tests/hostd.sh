@@ -23,7 +23,15 @@ start)
     rm -f "$state/port"
     case ${WINAPI_TEST_HOSTD:-posix} in
     posix)
-        "$top_builddir/hostd/winapi-hostd" --foreground --listen 127.0.0.1:0 \
+        # With WINAPI_TEST_VALGRIND=1 the daemon runs under valgrind, and
+        # `stop` fails if valgrind saw an error or a definite leak.
+        vg=""
+        if [ "${WINAPI_TEST_VALGRIND:-}" = 1 ]; then
+            vg="valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite
+                --error-exitcode=99 --log-file=$state/valgrind"
+        fi
+        # shellcheck disable=SC2086
+        $vg "$top_builddir/hostd/winapi-hostd" --foreground --listen 127.0.0.1:0 \
             --port-file "$state/port" --drive "C=$WINAPI_TEST_CDIR" \
             --automount-root "$WINAPI_TEST_WORK/mnt" "$@" \
             >"$state/log" 2>&1 &
@@ -52,18 +60,28 @@ start)
     ;;
 stop)
     [ -f "$state/pid" ] || exit 0
+    if [ "${WINAPI_TEST_HOSTD:-posix}" = wine ]; then
+        . "$here/wine-env.sh"
+        wine_stop_hostd "$state"
+        exit 0
+    fi
     pid=$(cat "$state/pid")
     rm -f "$state/pid"
     kill -TERM "$pid" 2>/dev/null || exit 0
     i=0
     while kill -0 "$pid" 2>/dev/null; do
-        if [ $i -ge 100 ]; then
+        if [ $i -ge 300 ]; then
             kill -KILL "$pid" 2>/dev/null || true
             break
         fi
         sleep 0.1
         i=$((i + 1))
     done
+    if [ -s "$state/valgrind" ]; then
+        echo "hostd.sh: valgrind found problems in winapi-hostd:" >&2
+        cat "$state/valgrind" >&2
+        exit 1
+    fi
     ;;
 *)
     echo "usage: hostd.sh start|stop STATEDIR [options]" >&2

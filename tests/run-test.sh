@@ -24,13 +24,19 @@ mkdir -p "$WINAPI_TEST_CDIR/temp" "$WINAPI_TEST_WORK/mnt"
 ln -s ../c "$WINAPI_TEST_WORK/mnt/c"
 
 cleanup() {
-    "$here/hostd.sh" stop "$WINAPI_TEST_WORK/hostd" 2>/dev/null
+    # Every daemon the test started, even one a failed test left running.
+    for pidfile in "$WINAPI_TEST_WORK"/*/pid; do
+        [ -f "$pidfile" ] || continue
+        "$here/hostd.sh" stop "$(dirname "$pidfile")" || rc=1
+    done
     # A test that failed half-way may leave a mount behind.
     grep -F " $WINAPI_TEST_WORK/" /proc/mounts 2>/dev/null | while read -r _ mp _; do
         fusermount3 -u -z "$mp" 2>/dev/null || umount -l "$mp" 2>/dev/null
     done
     rm -rf "$WINAPI_TEST_WORK"
+    exit $rc
 }
+rc=99
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -49,4 +55,3 @@ if [ $rc -eq 0 ] && ! kill -0 "$(cat "$WINAPI_TEST_WORK/hostd/pid")" 2>/dev/null
     cat "$WINAPI_TEST_WORK/hostd/log" >&2
     rc=1
 fi
-exit $rc

@@ -44,7 +44,7 @@ done 3<"$WINAPI_TEST_WORK/expected" 4<"$out"
 ls "$WINAPI_BACKING_DIR" | grep -q . && fail "files left behind: $(ls "$WINAPI_BACKING_DIR")"
 
 # Host down: a clear message, exit status 1, and still nothing left behind.
-"$WINAPI_TEST_HOSTD_SH" stop "$WINAPI_TEST_WORK/hostd"
+"$WINAPI_TEST_HOSTD_SH" stop "$WINAPI_TEST_WORK/hostd" || fail "winapi-hostd did not stop cleanly"
 if "$tc" --shared-only >"$out" 2>&1; then
     fail "test_client succeeded with the host down"
 fi

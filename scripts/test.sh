@@ -1,0 +1,80 @@
+#!/bin/sh
+# test.sh - set up and run every test.  The README's second command, and
+# what .ci/run calls.
+#
+# Passes, each in its own build directory under _build/:
+#   default   -Werror build, `make check` (unit, daemon, client, FUSE tests)
+#   sanitize  the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   valgrind  the daemon under valgrind while the client tests drive it
+#   windows   winapi-hostd.exe under Wine, driven by the same tests
+#             (when scripts/check-wine.sh is present)
+# With CI=true a skipped test is a failure: every test must run there.
+#
+#   scripts/test.sh [PASS...]     default: all passes
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+passes=${*:-default sanitize valgrind windows}
+summary=""
+failed=0
+
+scripts/install-deps.sh
+
+# Run `make check` in a build dir; record its counts; fail on skips in CI.
+check_in() {
+    name=$1 dir=$2
+    shift 2
+    echo "== $name: make check $*"
+    rc=0
+    make -C "$dir/tests" check "$@" || rc=$?
+    log="$dir/tests/test-suite.log"
+    pass=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
+    fail=$(sed -n 's/^# FAIL: *//p' "$log" | head -1)
+    err=$(sed -n 's/^# ERROR: *//p' "$log" | head -1)
+    skip=$(sed -n 's/^# SKIP: *//p' "$log" | head -1)
+    summary="$summary$name: ${pass:-0} passed, $((${fail:-0} + ${err:-0})) failed, ${skip:-0} skipped
+"
+    if [ "$rc" -ne 0 ]; then
+        sed -n '/^FAIL\|^ERROR/,$p' "$log" | head -200
+        failed=1
+    elif [ "${CI:-}" = true ] && [ "${skip:-0}" -ne 0 ]; then
+        echo "$name: $skip test(s) skipped; in CI every test must run:" >&2
+        grep '^SKIP' "$log" >&2
+        failed=1
+    fi
+}
+
+for pass in $passes; do
+    case $pass in
+    default)
+        scripts/build.sh _build/default && check_in default _build/default || failed=1
+        ;;
+    sanitize)
+        san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+        scripts/build.sh _build/sanitize CFLAGS="-O1 -g $san" LDFLAGS="$san" &&
+            ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 check_in sanitize _build/sanitize ||
+            failed=1
+        ;;
+    valgrind)
+        scripts/build.sh _build/default &&
+            check_in valgrind _build/default \
+                TESTS="check_client test_client.sh" WINAPI_TEST_VALGRIND=1 || failed=1
+        ;;
+    windows)
+        if [ -x scripts/check-wine.sh ]; then
+            scripts/build.sh _build/default && scripts/check-wine.sh _build/default || failed=1
+        fi
+        ;;
+    *)
+        echo "test.sh: unknown pass $pass" >&2
+        exit 2
+        ;;
+    esac
+done
+
+printf '\n%s' "$summary"
+if [ "$failed" -ne 0 ]; then
+    echo "test.sh: FAILED" >&2
+    exit 1
+fi
+echo "test.sh: all passes succeeded"
