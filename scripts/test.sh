@@ -28,6 +28,8 @@ check_in() {
     rc=0
     make -C "$dir/tests" check "$@" || rc=$?
     log="$dir/tests/test-suite.log"
+    [ -f "$log" ] || { summary="$summary$name: did not build
+"; failed=1; return 0; }
     pass=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
     fail=$(sed -n 's/^# FAIL: *//p' "$log" | head -1)
     err=$(sed -n 's/^# ERROR: *//p' "$log" | head -1)

@@ -482,7 +482,7 @@ static void *client_thread(void *arg)
 
 START_TEST(test_protocol_eight_concurrent_clients)
 {
-    static char names[8][4];
+    static char names[8][16];
     pthread_t t[8];
 
     for (int i = 0; i < 8; i++) {
