@@ -77,6 +77,12 @@ stop)
         sleep 0.1
         i=$((i + 1))
     done
+    # Sanitizer builds report to the daemon's log, and only at exit for leaks.
+    if grep -q "Sanitizer\|runtime error" "$state/log" 2>/dev/null; then
+        echo "hostd.sh: the sanitizers found problems in winapi-hostd:" >&2
+        cat "$state/log" >&2
+        exit 1
+    fi
     if [ -s "$state/valgrind" ]; then
         echo "hostd.sh: valgrind found problems in winapi-hostd:" >&2
         cat "$state/valgrind" >&2
