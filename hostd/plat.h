@@ -64,9 +64,14 @@ typedef struct {
     size_t len;
     void *addr;     /* the requested offset within it */
     void *priv;     /* platform's */
+    bool faulted;   /* set by the caller when plat_guard caught a fault */
 } plat_map;
 
-/* Map [off, off+len) of f, len > 0.  WP_OK or WP_IO_ERROR with reason. */
+/*
+ * Map [off, off+len) of f, len > 0.  WP_OK or WP_IO_ERROR with reason.
+ * A platform may keep the mapping after plat_unmap and hand it out again
+ * for the same file (POSIX does; see mapcache_posix.h).
+ */
 wp_code plat_map_file(plat_file *f, uint64_t off, uint64_t len, bool write,
                       plat_map *m, char *err, size_t errlen);
 void plat_unmap(plat_map *m);

@@ -24,20 +24,31 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mapcache_posix.h"
 #include "plat.h"
 
 struct plat_file {
     int fd;
+    struct stat st;
 };
 
 static _Thread_local sigjmp_buf *guard_jmp;
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
+    sigset_t bus;
+
     (void)si;
     (void)uc;
-    if (guard_jmp)
+    if (guard_jmp) {
+        /* The jump skips the handler's return, which would unblock SIGBUS;
+         * do it here, so plat_guard need not save the mask (a syscall on
+         * every request) and a second fault is caught too. */
+        sigemptyset(&bus);
+        sigaddset(&bus, SIGBUS);
+        pthread_sigmask(SIG_UNBLOCK, &bus, NULL);
         siglongjmp(*guard_jmp, 1);
+    }
     /* A fault outside a guarded operation is a bug: die as we would have. */
     signal(sig, SIG_DFL);
     raise(sig);
@@ -54,6 +65,7 @@ int plat_init(char *err, size_t errlen)
         return -1;
     }
     signal(SIGPIPE, SIG_IGN);
+    atexit(mapcache_clear);
     /* Blocked in every thread created from now on; plat_wait_for_stop takes them. */
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
@@ -67,16 +79,17 @@ int plat_detach(void)
     return daemon(0, 0);
 }
 
+/* Waits in one-second steps, releasing mappings of freed buffers on each. */
 void plat_wait_for_stop(void)
 {
+    struct timespec second = { .tv_sec = 1 };
     sigset_t stop;
-    int sig;
 
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
-    while (sigwait(&stop, &sig) != 0)
-        ;
+    while (sigtimedwait(&stop, NULL, &second) < 0)
+        mapcache_sweep();
 }
 
 int plat_ncpu(void)
@@ -243,6 +256,7 @@ wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
         return WP_INTERNAL;
     }
     (*f)->fd = fd;
+    (*f)->st = st;
     *size = (uint64_t)st.st_size;
     return WP_OK;
 }
@@ -260,25 +274,31 @@ wp_code plat_map_file(plat_file *f, uint64_t off, uint64_t len, bool write,
 {
     uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
     uint64_t aoff = off & ~(page - 1);
-    int prot = write ? PROT_READ | PROT_WRITE : PROT_READ;
+    void *base;
+    bool fresh;
 
-    m->len = (size_t)(len + (off - aoff));
-    /* Prefaulting the page tables costs less than a fault per page later. */
-    m->base = mmap(NULL, m->len, prot, MAP_SHARED | MAP_POPULATE, f->fd, (off_t)aoff);
-    if (m->base == MAP_FAILED) {
+    m->priv = mapcache_get(f->fd, &f->st, write, &base, &fresh);
+    if (!m->priv) {
         snprintf(err, errlen, "mmap: %s", strerror(errno));
-        m->base = NULL;
         return WP_IO_ERROR;
     }
-    m->addr = (char *)m->base + (off - aoff);
-    m->priv = NULL;
+    m->base = base;
+    m->len = (size_t)len;
+    m->addr = (char *)base + off;
+    m->faulted = false;
+    /* One call that maps every page beats a fault per page, several times
+     * over on a VM.  A reused whole-file mapping was populated already. */
+    if (fresh || len < (uint64_t)f->st.st_size)
+        madvise((char *)base + aoff, (size_t)(len + off - aoff),
+                write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
     return WP_OK;
 }
 
 void plat_unmap(plat_map *m)
 {
-    if (m->base)
-        munmap(m->base, m->len);
+    if (m->priv)
+        mapcache_put(m->priv, m->faulted);
+    m->priv = NULL;
     m->base = NULL;
 }
 
@@ -286,9 +306,7 @@ int plat_guard(void (*fn)(void *), void *arg)
 {
     sigjmp_buf jb;
 
-    /* Save the mask: the handler runs with SIGBUS blocked, and a second
-     * fault while it is still blocked would kill the process. */
-    if (sigsetjmp(jb, 1)) {
+    if (sigsetjmp(jb, 0)) {
         guard_jmp = NULL;
         return -1;
     }

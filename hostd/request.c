@@ -92,6 +92,7 @@ static wp_code map_and_run(struct job *j, plat_file *f)
     }
     if (plat_guard(guarded_run, j) < 0) {
         snprintf(j->err, sizeof(j->err), "%s: the file shrank while mapped", j->host);
+        m.faulted = true;
         rc = WP_IO_ERROR;
     }
     plat_unmap(&m);

@@ -21,7 +21,7 @@
 /* A shared_buffer request line for a file in C:\temp. */
 static char *sb(const char *op, const char *name, long long size, const char *extra)
 {
-    static char line[8192];
+    static _Thread_local char line[8192];   /* the 8-client test calls it from threads */
 
     snprintf(line, sizeof(line),
              "{\"api\":\"shared_buffer\",\"request_id\":42,\"operation\":\"%s\","
@@ -518,6 +518,82 @@ START_TEST(test_protocol_long_operation_does_not_stall_others)
 }
 END_TEST
 
+/* The host may keep a mapping between requests: it must show new bytes. */
+START_TEST(test_protocol_repeated_requests_see_new_bytes)
+{
+    char local[4096], crc[9];
+    json_object *o;
+    int fd;
+
+    tu_make_file("again", 8192, 1, local, sizeof(local), NULL, 0);
+    for (int round = 0; round < 3; round++) {
+        tu_crc32_hex(local, crc);
+        o = tu_call(tu_port(), sb("checksum", "again", 8192, NULL));
+        ck_assert_str_eq(tu_result_str(o, "checksum"), crc);
+        json_object_put(o);
+        fd = open(local, O_WRONLY);
+        ck_assert_int_eq(pwrite(fd, "changed!", 8, 100 * round), 8);
+        close(fd);
+    }
+}
+END_TEST
+
+START_TEST(test_protocol_resized_buffer)
+{
+    char local[4096], crc[9];
+    json_object *o;
+
+    tu_make_file("grow", 4096, 2, local, sizeof(local), NULL, 0);
+    expect(sb("process", "grow", 4096, NULL), "success");
+    ck_assert_int_eq(truncate(local, 12288), 0);
+    expect(sb("process", "grow", 4096, NULL), "size_mismatch");
+    tu_crc32_hex(local, crc);
+    o = tu_call(tu_port(), sb("checksum", "grow", 12288, NULL));
+    ck_assert_str_eq(tu_result_str(o, "checksum"), crc);
+    json_object_put(o);
+    ck_assert_int_eq(truncate(local, 100), 0);
+    tu_crc32_hex(local, crc);
+    o = tu_call(tu_port(), sb("checksum", "grow", 100, NULL));
+    ck_assert_str_eq(tu_result_str(o, "checksum"), crc);
+    json_object_put(o);
+}
+END_TEST
+
+/* Whether the daemon's address space still maps a file named path. */
+static int host_maps(const char *path)
+{
+    char maps[256], line[8192];
+    FILE *fp;
+    int found = 0;
+
+    snprintf(maps, sizeof(maps), "/proc/%s/maps", tu_env("WINAPI_HOSTD_PID"));
+    fp = fopen(maps, "r");
+    if (!fp)
+        return 0;
+    while (fgets(line, sizeof(line), fp))
+        found |= strstr(line, path) != NULL;
+    fclose(fp);
+    return found;
+}
+
+/* A freed buffer's pages go back to the system within a couple of seconds. */
+START_TEST(test_protocol_freed_buffer_is_unmapped)
+{
+    char local[4096];
+    int waited = 0;
+
+    tu_make_sparse("freed", 1 << 20);
+    snprintf(local, sizeof(local), "%s/temp/freed", tu_env("WINAPI_TEST_CDIR"));
+    expect(sb("process", "freed", 1 << 20, NULL), "success");
+    ck_assert_int_eq(unlink(local), 0);
+    while (host_maps(local) && waited < 50) {
+        usleep(100000);
+        waited++;
+    }
+    ck_assert_msg(!host_maps(local), "the daemon still maps %s 5 s after unlink", local);
+}
+END_TEST
+
 static Suite *protocol_suite(void)
 {
     Suite *s = suite_create("protocol");
@@ -546,6 +622,9 @@ static Suite *protocol_suite(void)
     tcase_add_test(tc, test_protocol_token_required);
     tcase_add_test(tc, test_protocol_eight_concurrent_clients);
     tcase_add_test(tc, test_protocol_long_operation_does_not_stall_others);
+    tcase_add_test(tc, test_protocol_repeated_requests_see_new_bytes);
+    tcase_add_test(tc, test_protocol_resized_buffer);
+    tcase_add_test(tc, test_protocol_freed_buffer_is_unmapped);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -45,6 +45,8 @@ export WINAPI_HOST=127.0.0.1 WINAPI_PORT="$port"
 export WINAPI_BACKING_DIR="$WINAPI_TEST_WORK/mnt/c/temp"
 export WINAPI_AUTOMOUNT_ROOT="$WINAPI_TEST_WORK/mnt/"
 export WINAPI_TEST_HOSTD_SH="$here/hostd.sh"
+WINAPI_HOSTD_PID=$(cat "$WINAPI_TEST_WORK/hostd/pid")
+export WINAPI_HOSTD_PID
 unset WINAPI_TOKEN_FILE
 
 "$test_prog" "$@"

@@ -1,0 +1,49 @@
+/*
+ * mapcache_posix.h - mappings kept between requests on a POSIX host.
+ *
+ * Mapping a file costs more than reading it on many machines: every page
+ * is faulted in afresh (here 0.4 s per GiB, against 0.04 s to read it once
+ * mapped), and even a 4 KiB buffer pays an mmap and a munmap.  Buffers are
+ * processed again and again, so the POSIX layer keeps a file's mapping
+ * after a request and reuses it when the same file (device, inode, size,
+ * access) comes again.  Files are still opened and checked on every
+ * request; only the mapping is reused, so what a request may touch never
+ * changes.  Reuse is safe because a MAP_SHARED mapping always shows the
+ * file's current bytes.
+ *
+ * An entry is dropped when the file is unlinked, resized or unused for
+ * MAPCACHE_IDLE seconds (checked once a second by mapcache_sweep, so a
+ * freed buffer's pages are released within a second), when its memory
+ * faulted, or when the cache is full.  Windows needs none of this: a
+ * mapped file cannot be deleted there, so it must not be kept mapped.
+ *
+ * All functions are thread-safe.
+ */
+#ifndef HOSTD_MAPCACHE_POSIX_H
+#define HOSTD_MAPCACHE_POSIX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+#define MAPCACHE_MAX 32
+#define MAPCACHE_IDLE 10
+
+struct mapcache_entry;
+
+/*
+ * A mapping of the whole file fd (described by st), from the cache or new
+ * (the cache then keeps a duplicate of fd).  Returns the entry, holding a
+ * reference, with its base address in *base and *fresh true when it was
+ * mapped just now; NULL with errno set.
+ */
+struct mapcache_entry *mapcache_get(int fd, const struct stat *st, bool write,
+                                    void **base, bool *fresh);
+/* Drop the reference; faulted: the mapping must not be used again. */
+void mapcache_put(struct mapcache_entry *e, bool faulted);
+/* Release entries whose file is gone, resized or idle. */
+void mapcache_sweep(void);
+/* Release everything (at exit). */
+void mapcache_clear(void);
+
+#endif /* HOSTD_MAPCACHE_POSIX_H */
