@@ -414,34 +414,31 @@ static int token_daemon(const char *token)
     return tu_hostd_start("tok", args);
 }
 
+/* line, as the first request on a fresh connection, is refused and closes it. */
+static void expect_refused(int port, const char *line)
+{
+    int fd = tu_connect(port);
+    char *resp;
+
+    tu_send_line(fd, line);
+    resp = tu_recv_line(fd);
+    ck_assert_msg(resp && strstr(resp, "\"unauthorized\""), "%s: answered %s", line, resp);
+    ck_assert(tu_closed(fd));
+    free(resp);
+    close(fd);
+}
+
 START_TEST(test_protocol_token_required)
 {
     int port = token_daemon("open sesame");
     int fd;
     char *resp;
 
-    /* Before hello, even ping is unauthorized and the connection closes. */
-    fd = tu_connect(port);
-    tu_send_line(fd, "{\"api\":\"ping\",\"request_id\":1}");
-    resp = tu_recv_line(fd);
-    ck_assert_ptr_nonnull(strstr(resp, "\"unauthorized\""));
-    ck_assert(tu_closed(fd));
-    free(resp);
-    close(fd);
-    /* A wrong token, and a missing one. */
-    fd = tu_connect(port);
-    tu_send_line(fd, "{\"api\":\"hello\",\"token\":\"open sesam\"}");
-    resp = tu_recv_line(fd);
-    ck_assert_ptr_nonnull(strstr(resp, "\"unauthorized\""));
-    ck_assert(tu_closed(fd));
-    free(resp);
-    close(fd);
-    fd = tu_connect(port);
-    tu_send_line(fd, "{\"api\":\"hello\"}");
-    resp = tu_recv_line(fd);
-    ck_assert_ptr_nonnull(strstr(resp, "\"unauthorized\""));
-    free(resp);
-    close(fd);
+    /* Before hello, even ping is unauthorized; a wrong or missing token too. */
+    expect_refused(port, "{\"api\":\"ping\",\"request_id\":1}");
+    expect_refused(port, "{\"api\":\"hello\",\"token\":\"open sesam\"}");
+    expect_refused(port, "{\"api\":\"hello\"}");
+    expect_refused(port, "not even JSON");
     /* The right one (trailing newline of the file is not part of it). */
     fd = tu_connect(port);
     tu_send_line(fd, "{\"api\":\"hello\",\"token\":\"open sesame\"}");
