@@ -17,7 +17,8 @@
 
 static int write_port_file(const char *path, int port)
 {
-    FILE *fp = fopen(path, "w");
+    /* Binary: "5757\n" on Windows too, where a text stream would add '\r'. */
+    FILE *fp = fopen(path, "wb");
 
     if (!fp)
         return -1;

@@ -64,7 +64,11 @@ for pass in $passes; do
         ;;
     windows)
         if [ -x scripts/check-wine.sh ]; then
+            echo "== windows: winapi-hostd.exe under Wine, the same tests"
             scripts/build.sh _build/default && scripts/check-wine.sh _build/default || failed=1
+            [ -f _build/wine/results/totals ] &&
+                summary="$summary$(sed 's/^wine:/windows:/' _build/wine/results/totals)
+"
         fi
         ;;
     *)

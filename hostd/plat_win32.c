@@ -1,0 +1,745 @@
+/*
+ * plat_win32.c - the Windows platform layer of winapi-hostd: Winsock2
+ * sockets, CreateFileW + CreateFileMappingW + MapViewOfFile mappings, a
+ * vectored exception handler that contains faults on mapped memory, and
+ * Ctrl-C or a closed console as the stop signal.
+ *
+ * Built instead of plat_posix.c when configure's host is mingw
+ * (./configure --host=x86_64-w64-mingw32, or scripts/build-windows.sh),
+ * and tested under Wine (scripts/check-wine.sh).  See docs/windows.md.
+ *
+ * Paths arrive in UTF-8, the protocol's encoding, and go to the W
+ * functions: the A functions would read the same bytes in the ANSI code
+ * page and open another name.
+ *
+ * How a file is opened beneath an allowed root (plat_file_open):
+ *  1. the root is opened, following links (it is configuration), and its
+ *     final path is taken;
+ *  2. every directory below it is opened with FILE_FLAG_OPEN_REPARSE_POINT
+ *     and refused if it is a reparse point (symlink, junction, mount point)
+ *     or not a directory.  It stays open without FILE_SHARE_DELETE, so it
+ *     cannot be renamed or replaced until the file is open;
+ *  3. the file is opened the same way and must be a regular disk file with
+ *     no other hard link;
+ *  4. its final path (GetFinalPathNameByHandleW) must be the root's final
+ *     path followed by exactly the requested components.
+ * Step 4 alone keeps every mapping inside the root whatever happened in
+ * between.  It also refuses the links a file system follows without showing
+ * them as reparse points (Wine shows a Unix symlink as the file it points
+ * to) and 8.3 short-name aliases.
+ */
+#include "config.h"
+
+#ifndef _WIN32_WINNT
+#define _WIN32_WINNT 0x0601     /* Windows 7: GetFinalPathNameByHandleW, CancelIoEx */
+#endif
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <windows.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plat.h"
+#include "wp_path.h"
+
+#define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+/* Shared, but pinned: nobody may rename or delete it while it is open. */
+#define SHARE_PIN (FILE_SHARE_READ | FILE_SHARE_WRITE)
+/* Longest final path we compare; a root reached through a junction may be long. */
+#define FINAL_MAX 4096
+/* Every component takes at least two characters of a WP_HOST_PATH_MAX path. */
+#define MAX_DEPTH (WP_HOST_PATH_MAX / 2 + 1)
+#define MAX_LISTENERS 8
+
+struct plat_file {
+    HANDLE h;
+};
+
+static HANDLE stop_event;
+static DWORD guard_tls = TLS_OUT_OF_INDEXES;
+
+/* "reason (error N)" for a Win32 or Winsock error code. */
+static void win_error(DWORD e, char *out, size_t outlen)
+{
+    char msg[256];
+    DWORD n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
+                             NULL, e, 0, msg, sizeof(msg), NULL);
+
+    while (n > 0 && strchr("\r\n. ", msg[n - 1]))
+        n--;
+    snprintf(out, outlen, "%.*s (error %lu)", (int)n, n ? msg : "", (unsigned long)e);
+    if (n == 0)
+        snprintf(out, outlen, "error %lu", (unsigned long)e);
+}
+
+/* ---- process: start, stop, faults ------------------------------------- */
+
+static BOOL WINAPI on_console_event(DWORD type)
+{
+    /* Only services see a logoff, and it may be anyone's: not ours to end. */
+    if (type == CTRL_LOGOFF_EVENT)
+        return TRUE;
+    SetEvent(stop_event);
+    /* After a close or shutdown the system ends the process as soon as this
+     * returns: wait here while main stops the server and exits. */
+    if (type == CTRL_CLOSE_EVENT || type == CTRL_SHUTDOWN_EVENT)
+        Sleep(INFINITE);
+    return TRUE;
+}
+
+/* Where a contained fault resumes: back into plat_guard, which returns -1. */
+__attribute__((noreturn)) static void guard_escape(void)
+{
+    void **jb = TlsGetValue(guard_tls);
+
+    __builtin_longjmp(jb, 1);
+}
+
+/*
+ * A fault on a mapped file while the thread is in plat_guard: the file
+ * shrank under the mapping (Wine turns SIGBUS into an access violation;
+ * Windows raises an in-page error when the backing store fails).  Anything
+ * else, such as a NULL pointer, goes on to the default handling: a crash.
+ */
+static LONG CALLBACK on_exception(EXCEPTION_POINTERS *ep)
+{
+    EXCEPTION_RECORD *r = ep->ExceptionRecord;
+    MEMORY_BASIC_INFORMATION mbi;
+    DWORD saved = GetLastError();       /* the faulting code's, if it goes on */
+    bool ours = TlsGetValue(guard_tls) && r->NumberParameters >= 2 &&
+                (r->ExceptionCode == EXCEPTION_ACCESS_VIOLATION ||
+                 r->ExceptionCode == EXCEPTION_IN_PAGE_ERROR) &&
+                VirtualQuery((void *)r->ExceptionInformation[1], &mbi, sizeof(mbi)) &&
+                mbi.Type == MEM_MAPPED;
+
+    SetLastError(saved);
+    if (!ours)
+        return EXCEPTION_CONTINUE_SEARCH;
+    /* Resume in guard_escape as if the faulting code had called it; the
+     * dispatcher finishes normally before the jump. */
+#if defined(__x86_64__)
+    ep->ContextRecord->Rsp = ((ep->ContextRecord->Rsp - 256) & ~(DWORD64)15) - 8;
+    ep->ContextRecord->Rip = (DWORD64)(uintptr_t)guard_escape;
+#elif defined(__aarch64__)
+    ep->ContextRecord->Sp = (ep->ContextRecord->Sp - 256) & ~(DWORD64)15;
+    ep->ContextRecord->Pc = (DWORD64)(uintptr_t)guard_escape;
+#else
+    return EXCEPTION_CONTINUE_SEARCH;
+#endif
+    return EXCEPTION_CONTINUE_EXECUTION;
+}
+
+int plat_init(char *err, size_t errlen)
+{
+    WSADATA wsa;
+    int rc = WSAStartup(MAKEWORD(2, 2), &wsa);
+
+    if (rc != 0) {
+        win_error((DWORD)rc, err, errlen);
+        return -1;
+    }
+    stop_event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    guard_tls = TlsAlloc();
+    if (!stop_event || guard_tls == TLS_OUT_OF_INDEXES ||
+        !AddVectoredExceptionHandler(1, on_exception)) {
+        win_error(GetLastError(), err, errlen);
+        return -1;
+    }
+    /* Without a console (a service wrapper) there is no Ctrl-C to catch. */
+    SetConsoleCtrlHandler(on_console_event, TRUE);
+    /* No "insert a disk" dialogs from a daemon. */
+    SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOOPENFILEERRORBOX);
+    setvbuf(stderr, NULL, _IONBF, 0);
+    return 0;
+}
+
+int plat_detach(void)
+{
+    /* Windows has no fork: run at logon or under a service wrapper instead. */
+    return 0;
+}
+
+void plat_wait_for_stop(void)
+{
+    WaitForSingleObject(stop_event, INFINITE);
+}
+
+int plat_ncpu(void)
+{
+    DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+
+    return n > 0 ? (int)n : 1;
+}
+
+int plat_guard(void (*fn)(void *), void *arg)
+{
+    void *jb[5];
+
+    if (__builtin_setjmp(jb)) {
+        TlsSetValue(guard_tls, NULL);
+        return -1;
+    }
+    TlsSetValue(guard_tls, jb);
+    fn(arg);
+    TlsSetValue(guard_tls, NULL);
+    return 0;
+}
+
+/* ---- sockets ----------------------------------------------------------- */
+
+/*
+ * A blocked accept() cannot be woken on Windows without closing the socket,
+ * so a listening socket waits on an event instead, and plat_shutdown sets
+ * its wake event.
+ */
+struct listener {
+    SOCKET s;
+    WSAEVENT ready;     /* FD_ACCEPT */
+    HANDLE wake;        /* plat_shutdown */
+};
+
+static struct listener listeners[MAX_LISTENERS];
+static SRWLOCK listeners_lock = SRWLOCK_INIT;
+
+static struct listener *listener_find(SOCKET s)
+{
+    struct listener *found = NULL;
+
+    AcquireSRWLockShared(&listeners_lock);
+    for (int i = 0; i < MAX_LISTENERS && !found; i++)
+        if (listeners[i].ready && listeners[i].s == s)
+            found = &listeners[i];
+    ReleaseSRWLockShared(&listeners_lock);
+    return found;
+}
+
+static int listener_add(SOCKET s, char *err, size_t errlen)
+{
+    struct listener *l = NULL;
+
+    AcquireSRWLockExclusive(&listeners_lock);
+    for (int i = 0; i < MAX_LISTENERS && !l; i++)
+        if (!listeners[i].ready)
+            l = &listeners[i];
+    if (l) {
+        l->s = s;
+        l->wake = CreateEventW(NULL, TRUE, FALSE, NULL);
+        l->ready = WSACreateEvent();
+        if (!l->wake || l->ready == WSA_INVALID_EVENT ||
+            WSAEventSelect(s, l->ready, FD_ACCEPT) != 0) {
+            win_error(WSAGetLastError(), err, errlen);
+            if (l->wake)
+                CloseHandle(l->wake);
+            if (l->ready != WSA_INVALID_EVENT)
+                WSACloseEvent(l->ready);
+            memset(l, 0, sizeof(*l));
+            l = NULL;
+        }
+    } else {
+        snprintf(err, errlen, "more than %d listening sockets", MAX_LISTENERS);
+    }
+    ReleaseSRWLockExclusive(&listeners_lock);
+    return l ? 0 : -1;
+}
+
+static bool listener_remove(SOCKET s)
+{
+    struct listener *l = listener_find(s);
+
+    if (!l)
+        return false;
+    AcquireSRWLockExclusive(&listeners_lock);
+    CloseHandle(l->wake);
+    WSACloseEvent(l->ready);
+    memset(l, 0, sizeof(*l));
+    ReleaseSRWLockExclusive(&listeners_lock);
+    return true;
+}
+
+static void format_peer(const struct sockaddr *sa, int len, char *out, size_t outlen)
+{
+    char h[NI_MAXHOST], p[NI_MAXSERV];
+
+    if (getnameinfo(sa, len, h, sizeof(h), p, sizeof(p), NI_NUMERICHOST | NI_NUMERICSERV))
+        snprintf(out, outlen, "?");
+    else if (sa->sa_family == AF_INET6)
+        snprintf(out, outlen, "[%s]:%s", h, p);
+    else
+        snprintf(out, outlen, "%s:%s", h, p);
+}
+
+plat_sock plat_listen(const char *addr, const char *port, int *bound,
+                      char *err, size_t errlen)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+    struct addrinfo *res;
+    struct sockaddr_storage ss;
+    int sl = sizeof(ss), rc;
+    char why[256];
+    SOCKET s;
+
+    rc = getaddrinfo(addr, port, &hints, &res);
+    if (rc) {
+        win_error((DWORD)rc, why, sizeof(why));
+        snprintf(err, errlen, "%s:%s: %s", addr, port, why);
+        return PLAT_NO_SOCK;
+    }
+    /* No SO_REUSEADDR: on Windows it would let another program take the port. */
+    s = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
+    if (s == INVALID_SOCKET ||
+        bind(s, res->ai_addr, (int)res->ai_addrlen) != 0 || listen(s, SOMAXCONN) != 0 ||
+        getsockname(s, (struct sockaddr *)&ss, &sl) != 0) {
+        win_error(WSAGetLastError(), why, sizeof(why));
+        snprintf(err, errlen, "cannot listen on %s:%s: %s", addr, port, why);
+        if (s != INVALID_SOCKET)
+            closesocket(s);
+        freeaddrinfo(res);
+        return PLAT_NO_SOCK;
+    }
+    freeaddrinfo(res);
+    if (listener_add(s, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "cannot listen on %s:%s: %s", addr, port, why);
+        closesocket(s);
+        return PLAT_NO_SOCK;
+    }
+    *bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                            : ((struct sockaddr_in *)&ss)->sin_port);
+    return (plat_sock)s;
+}
+
+/* Wait for a connection or plat_shutdown; -1 for the latter. */
+static int wait_accept(struct listener *l)
+{
+    HANDLE h[2] = { l->wake, l->ready };
+    WSANETWORKEVENTS ne;
+    DWORD w = WaitForMultipleObjects(2, h, FALSE, INFINITE);
+
+    if (w != WAIT_OBJECT_0 + 1)
+        return -1;
+    WSAEnumNetworkEvents(l->s, l->ready, &ne);      /* resets ready */
+    return 0;
+}
+
+plat_sock plat_accept(plat_sock ls, char *peer, size_t peerlen)
+{
+    struct listener *l = listener_find((SOCKET)ls);
+    struct sockaddr_storage ss;
+    u_long blocking = 0;
+    DWORD one = 1;
+
+    while (l && WaitForSingleObject(l->wake, 0) != WAIT_OBJECT_0) {
+        int sl = sizeof(ss);
+        SOCKET s = accept(l->s, (struct sockaddr *)&ss, &sl);
+
+        if (s != INVALID_SOCKET) {
+            /* It inherits the listener's event selection and non-blocking mode. */
+            WSAEventSelect(s, NULL, 0);
+            ioctlsocket(s, FIONBIO, &blocking);
+            setsockopt(s, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof(one));
+            format_peer((struct sockaddr *)&ss, sl, peer, peerlen);
+            return (plat_sock)s;
+        }
+        switch (WSAGetLastError()) {
+        case WSAEWOULDBLOCK:
+            if (wait_accept(l) < 0)
+                return PLAT_NO_SOCK;
+            break;
+        case WSAEINTR:
+        case WSAECONNRESET:         /* gone before we took it */
+            break;
+        case WSAEMFILE:
+        case WSAENOBUFS:            /* transient: must not stop the daemon accepting */
+            Sleep(10);
+            break;
+        default:
+            return PLAT_NO_SOCK;
+        }
+    }
+    return PLAT_NO_SOCK;
+}
+
+long plat_recv(plat_sock s, void *buf, size_t len)
+{
+    int n = recv((SOCKET)s, buf, len > INT_MAX ? INT_MAX : (int)len, 0);
+
+    return n == SOCKET_ERROR ? -1 : n;
+}
+
+int plat_send_all(plat_sock s, const char *buf, size_t len)
+{
+    while (len > 0) {
+        int n = send((SOCKET)s, buf, len > INT_MAX ? INT_MAX : (int)len, 0);
+        if (n == SOCKET_ERROR || n == 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+void plat_shutdown(plat_sock s)
+{
+    struct listener *l = listener_find((SOCKET)s);
+
+    if (l) {
+        SetEvent(l->wake);
+        return;
+    }
+    /* Every recv after this fails at once; CancelIoEx ends one already waiting. */
+    shutdown((SOCKET)s, SD_BOTH);
+    CancelIoEx((HANDLE)(uintptr_t)s, NULL);
+}
+
+void plat_close(plat_sock s)
+{
+    listener_remove((SOCKET)s);
+    closesocket((SOCKET)s);
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+/* UTF-8 to UTF-16; false if s is not UTF-8 or does not fit. */
+static bool widen(const char *s, wchar_t *out, int outlen)
+{
+    return MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, out, outlen) > 0;
+}
+
+static void narrow(const wchar_t *s, char *out, int outlen)
+{
+    if (WideCharToMultiByte(CP_UTF8, 0, s, -1, out, outlen, NULL, NULL) <= 0)
+        snprintf(out, (size_t)outlen, "?");
+}
+
+/* A final path as people write it: C:\x for \\?\C:\x, \\srv\x for \\?\UNC\srv\x. */
+static void show_final(const wchar_t *final, char *out, int outlen)
+{
+    if (wcsncmp(final, L"\\\\?\\UNC\\", 8) == 0) {
+        snprintf(out, (size_t)outlen, "\\\\");
+        narrow(final + 8, out + 2, outlen - 2);
+    } else {
+        narrow(wcsncmp(final, L"\\\\?\\", 4) == 0 ? final + 4 : final, out, outlen);
+    }
+}
+
+static wp_code open_error(DWORD e, const char *what, char *err, size_t errlen)
+{
+    char why[256];
+
+    win_error(e, why, sizeof(why));
+    snprintf(err, errlen, "%s: %s", what, why);
+    switch (e) {
+    case ERROR_FILE_NOT_FOUND:
+    case ERROR_PATH_NOT_FOUND:
+        return WP_NOT_FOUND;
+    case ERROR_INVALID_NAME:
+    case ERROR_BAD_PATHNAME:
+    case ERROR_DIRECTORY:
+    case ERROR_CANT_ACCESS_FILE:        /* a reparse point of a kind we cannot follow */
+    case ERROR_CANT_RESOLVE_FILENAME:   /* a loop of links */
+        return WP_PATH_NOT_ALLOWED;
+    default:
+        return WP_IO_ERROR;
+    }
+}
+
+/* The pinned chain root, dir, dir... and the path that reached them. */
+struct walk {
+    HANDLE dirs[MAX_DEPTH + 1];
+    int ndirs;
+    wchar_t path[2 * WP_HOST_PATH_MAX];
+    size_t len;
+    wchar_t root_final[FINAL_MAX];
+};
+
+static void walk_close(struct walk *w)
+{
+    while (w->ndirs > 0)
+        CloseHandle(w->dirs[--w->ndirs]);
+}
+
+static bool final_path(HANDLE h, wchar_t *out, DWORD outlen)
+{
+    DWORD n = GetFinalPathNameByHandleW(h, out, outlen, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+
+    return n > 0 && n < outlen;
+}
+
+/* Append '\' and comp to w->path. */
+static bool walk_append(struct walk *w, const char *comp)
+{
+    size_t room = sizeof(w->path) / sizeof(w->path[0]) - w->len;
+
+    if (room < 3)
+        return false;
+    if (w->len > 0 && w->path[w->len - 1] != L'\\') {
+        w->path[w->len++] = L'\\';
+        room--;
+    }
+    if (!widen(comp, w->path + w->len, (int)room))
+        return false;
+    w->len += wcslen(w->path + w->len);
+    return true;
+}
+
+static wp_code walk_root(struct walk *w, const char *root, char *err, size_t errlen)
+{
+    HANDLE h;
+
+    w->len = 0;
+    if (!walk_append(w, root)) {
+        snprintf(err, errlen, "%s: not a usable path", root);
+        return WP_PATH_NOT_ALLOWED;
+    }
+    /* The root may itself be a link or junction: follow it. */
+    h = CreateFileW(w->path, FILE_READ_ATTRIBUTES, SHARE_PIN, NULL, OPEN_EXISTING,
+                    FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return open_error(GetLastError(), root, err, errlen);
+    w->dirs[w->ndirs++] = h;
+    if (!final_path(h, w->root_final, FINAL_MAX)) {
+        snprintf(err, errlen, "%s: cannot tell where the allowed root is", root);
+        return WP_IO_ERROR;
+    }
+    return WP_OK;
+}
+
+/* A directory below the root: no reparse point, and pinned. */
+static wp_code walk_dir(struct walk *w, const char *comp, char *err, size_t errlen)
+{
+    BY_HANDLE_FILE_INFORMATION bi;
+    HANDLE h;
+
+    if (w->ndirs > MAX_DEPTH || !walk_append(w, comp)) {
+        snprintf(err, errlen, "%s: path too long", comp);
+        return WP_PATH_NOT_ALLOWED;
+    }
+    h = CreateFileW(w->path, FILE_READ_ATTRIBUTES, SHARE_PIN, NULL, OPEN_EXISTING,
+                    FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return open_error(GetLastError(), comp, err, errlen);
+    w->dirs[w->ndirs++] = h;
+    if (!GetFileInformationByHandle(h, &bi))
+        return open_error(GetLastError(), comp, err, errlen);
+    if (bi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+        snprintf(err, errlen, "%s: is a reparse point (symbolic link or junction)", comp);
+        return WP_PATH_NOT_ALLOWED;
+    }
+    if (!(bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
+        snprintf(err, errlen, "%s: not a directory", comp);
+        return WP_PATH_NOT_ALLOWED;
+    }
+    return WP_OK;
+}
+
+/* Why the file could not be opened for data: a directory is not allowed. */
+static wp_code leaf_open_error(const wchar_t *path, DWORD e, const char *name,
+                               char *err, size_t errlen)
+{
+    BY_HANDLE_FILE_INFORMATION bi;
+    HANDLE h;
+    bool dir = false;
+
+    if (e == ERROR_ACCESS_DENIED) {
+        h = CreateFileW(path, FILE_READ_ATTRIBUTES, SHARE_ALL, NULL, OPEN_EXISTING,
+                        FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+        if (h != INVALID_HANDLE_VALUE) {
+            dir = GetFileInformationByHandle(h, &bi) &&
+                  (bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY);
+            CloseHandle(h);
+        }
+    }
+    if (dir) {
+        snprintf(err, errlen, "%s: not a regular file", name);
+        return WP_PATH_NOT_ALLOWED;
+    }
+    return open_error(e, name, err, errlen);
+}
+
+/* The opened file: a regular disk file, not a link, no other hard link. */
+static wp_code check_leaf(HANDLE h, const char *name, uint64_t *size,
+                          char *err, size_t errlen)
+{
+    BY_HANDLE_FILE_INFORMATION bi;
+
+    if (GetFileType(h) != FILE_TYPE_DISK) {
+        snprintf(err, errlen, "%s: not a regular file", name);
+        return WP_PATH_NOT_ALLOWED;
+    }
+    if (!GetFileInformationByHandle(h, &bi))
+        return open_error(GetLastError(), name, err, errlen);
+    if (bi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+        snprintf(err, errlen, "%s: is a reparse point (symbolic link or junction)", name);
+        return WP_PATH_NOT_ALLOWED;
+    }
+    if (bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
+        snprintf(err, errlen, "%s: not a regular file", name);
+        return WP_PATH_NOT_ALLOWED;
+    }
+    /* A hard link is a link too: it could name a file outside the root. */
+    if (bi.nNumberOfLinks > 1) {
+        snprintf(err, errlen, "%s: has other hard links", name);
+        return WP_PATH_NOT_ALLOWED;
+    }
+    *size = ((uint64_t)bi.nFileSizeHigh << 32) | bi.nFileSizeLow;
+    return WP_OK;
+}
+
+/* The file is where it was asked for: root's final path, then rel exactly. */
+static wp_code check_final(HANDLE h, const wchar_t *root_final, const char *rel,
+                           char *err, size_t errlen)
+{
+    wchar_t got[FINAL_MAX], want[FINAL_MAX];
+    size_t rl = wcslen(root_final);
+    char shown[FINAL_MAX];
+
+    if (rl + 2 >= FINAL_MAX) {
+        snprintf(err, errlen, "%s: path too long", rel);
+        return WP_PATH_NOT_ALLOWED;
+    }
+    wcscpy(want, root_final);
+    if (rl > 0 && want[rl - 1] != L'\\')
+        want[rl++] = L'\\';
+    if (!widen(rel, want + rl, (int)(FINAL_MAX - rl))) {
+        snprintf(err, errlen, "%s: path too long", rel);
+        return WP_PATH_NOT_ALLOWED;
+    }
+    if (!final_path(h, got, FINAL_MAX)) {
+        snprintf(err, errlen, "%s: cannot tell where the file is", rel);
+        return WP_IO_ERROR;
+    }
+    if (CompareStringOrdinal(got, -1, want, -1, TRUE) != CSTR_EQUAL) {
+        show_final(got, shown, sizeof(shown));
+        snprintf(err, errlen, "%s: reached through a link or alias (it is %s)", rel, shown);
+        return WP_PATH_NOT_ALLOWED;
+    }
+    return WP_OK;
+}
+
+static wp_code open_leaf(struct walk *w, const char *name, const char *rel, bool write,
+                         HANDLE *out, uint64_t *size, char *err, size_t errlen)
+{
+    DWORD access = GENERIC_READ | (write ? GENERIC_WRITE : 0);
+    wp_code rc;
+    HANDLE h;
+
+    if (!walk_append(w, name)) {
+        snprintf(err, errlen, "%s: path too long", name);
+        return WP_PATH_NOT_ALLOWED;
+    }
+    h = CreateFileW(w->path, access, SHARE_ALL, NULL, OPEN_EXISTING,
+                    FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    if (h == INVALID_HANDLE_VALUE)
+        return leaf_open_error(w->path, GetLastError(), name, err, errlen);
+    rc = check_leaf(h, name, size, err, errlen);
+    if (rc == WP_OK)
+        rc = check_final(h, w->root_final, rel, err, errlen);
+    if (rc != WP_OK) {
+        CloseHandle(h);
+        return rc;
+    }
+    *out = h;
+    return WP_OK;
+}
+
+wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
+                       plat_file **f, uint64_t *size, char *err, size_t errlen)
+{
+    char buf[WP_HOST_PATH_MAX], *comp, *next;
+    struct walk *w;
+    HANDLE h = INVALID_HANDLE_VALUE;
+    wp_code rc;
+
+    if (strlen(rel) >= sizeof(buf)) {
+        snprintf(err, errlen, "path too long");
+        return WP_PATH_NOT_ALLOWED;
+    }
+    strcpy(buf, rel);
+    /* About 24 KiB of paths: kept off the worker's stack. */
+    w = calloc(1, sizeof(*w));
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return WP_INTERNAL;
+    }
+    rc = walk_root(w, root_dir, err, errlen);
+    for (comp = buf; rc == WP_OK && (next = strchr(comp, '\\')); comp = next + 1) {
+        *next = '\0';
+        rc = walk_dir(w, comp, err, errlen);
+    }
+    if (rc == WP_OK)
+        rc = open_leaf(w, comp, rel, write, &h, size, err, errlen);
+    walk_close(w);
+    free(w);
+    if (rc != WP_OK)
+        return rc;
+    *f = malloc(sizeof(**f));
+    if (!*f) {
+        CloseHandle(h);
+        snprintf(err, errlen, "out of memory");
+        return WP_INTERNAL;
+    }
+    (*f)->h = h;
+    return WP_OK;
+}
+
+void plat_file_close(plat_file *f)
+{
+    if (f) {
+        CloseHandle(f->h);
+        free(f);
+    }
+}
+
+/* ---- mappings ---------------------------------------------------------- */
+
+wp_code plat_map_file(plat_file *f, uint64_t off, uint64_t len, bool write,
+                      plat_map *m, char *err, size_t errlen)
+{
+    SYSTEM_INFO si;
+    uint64_t aoff;
+    LARGE_INTEGER now;
+    HANDLE sec;
+    char why[256];
+
+    GetSystemInfo(&si);
+    aoff = off - off % si.dwAllocationGranularity;
+    m->base = NULL;
+    m->priv = NULL;
+    m->faulted = false;
+    m->len = (size_t)(len + (off - aoff));
+    /* Size 0: the file's own.  Any other would grow a writable file. */
+    sec = CreateFileMappingW(f->h, NULL, write ? PAGE_READWRITE : PAGE_READONLY, 0, 0, NULL);
+    if (!sec) {
+        win_error(GetLastError(), why, sizeof(why));
+        snprintf(err, errlen, "CreateFileMapping: %s", why);
+        return WP_IO_ERROR;
+    }
+    /* From now on Windows refuses to shrink the file (ERROR_USER_MAPPED_FILE);
+     * it must not have shrunk since it was opened. */
+    if (!GetFileSizeEx(f->h, &now) || (uint64_t)now.QuadPart < off + len) {
+        CloseHandle(sec);
+        snprintf(err, errlen, "the file shrank to %lld bytes", (long long)now.QuadPart);
+        return WP_IO_ERROR;
+    }
+    m->base = MapViewOfFile(sec, write ? FILE_MAP_WRITE : FILE_MAP_READ,
+                            (DWORD)(aoff >> 32), (DWORD)aoff, m->len);
+    if (!m->base)
+        win_error(GetLastError(), why, sizeof(why));
+    CloseHandle(sec);       /* the view keeps the section */
+    if (!m->base) {
+        snprintf(err, errlen, "MapViewOfFile: %s", why);
+        return WP_IO_ERROR;
+    }
+    m->addr = (char *)m->base + (off - aoff);
+    return WP_OK;
+}
+
+void plat_unmap(plat_map *m)
+{
+    if (m->base)
+        UnmapViewOfFile(m->base);
+    m->base = NULL;
+}

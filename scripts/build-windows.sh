@@ -1,0 +1,90 @@
+#!/bin/sh
+# build-windows.sh - cross-build winapi-hostd.exe with mingw-w64.
+#
+#   scripts/build-windows.sh [--no-apt]
+#
+# 1. installs the cross toolchain and libraries from Debian (unless --no-apt
+#    or WINAPI_NO_APT=1; only what is missing);
+# 2. builds json-c for mingw into _build/mingw-prefix (build-json-c-mingw.sh);
+# 3. copies the project's sources (git's tracked and new, unignored files)
+#    into _build/src-win: automake refuses an out-of-tree build of a source
+#    tree that is itself configured in-tree, as a developer's usually is;
+# 4. configures _build/win64 with ../src-win/configure --host=x86_64-w64-mingw32
+#    and makes it.
+# The result is _build/win64/hostd/winapi-hostd.exe, linked statically: it
+# needs only DLLs that come with Windows.  Run it again after a change: only
+# what changed is copied and rebuilt.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$top/_build
+src=$build/src-win
+obj=$build/win64
+prefix=$build/mingw-prefix
+host=x86_64-w64-mingw32
+sysroot=/usr/$host
+
+say() { echo "build-windows: $*" >&2; }
+
+install_packages() {
+    missing=
+    for p in "$@"; do
+        dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+            missing="$missing $p"
+    done
+    [ -z "$missing" ] && return 0
+    say "installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=60 update -qq
+    # shellcheck disable=SC2086
+    apt-get -o DPkg::Lock::Timeout=60 -o Acquire::Retries=3 install -y -qq \
+        --no-install-recommends $missing >/dev/null
+}
+
+if [ "${1:-}" != --no-apt ] && [ "${WINAPI_NO_APT:-0}" != 1 ]; then
+    install_packages gcc-mingw-w64-x86-64 libgcrypt-mingw-w64-dev \
+        libgpg-error-mingw-w64-dev cmake make pkg-config autoconf automake \
+        libtool dpkg-dev
+fi
+
+"$top/scripts/build-json-c-mingw.sh" "$prefix"
+
+# Sources: what git knows, tracked or new, without what it ignores.
+mkdir -p "$src"
+if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    (cd "$top" && git ls-files -z --cached --others --exclude-standard) |
+        (cd "$top" && tar --null --ignore-failed-read -T - -cf - 2>/dev/null) |
+        tar -xf - -C "$src"
+else
+    (cd "$top" && tar --exclude=./_build --exclude=./.git -cf - .) | tar -xf - -C "$src"
+fi
+if [ ! -x "$src/configure" ]; then
+    say "autoreconf in $src"
+    (cd "$src" && autoreconf -fi >/dev/null 2>&1) || (cd "$src" && autoreconf -fi)
+fi
+
+# configure finds json-c and libgcrypt through these .pc files only; an
+# older mingw libgcrypt without a .pc is found through libgcrypt-config.
+PKG_CONFIG_LIBDIR=$prefix/lib/pkgconfig:$sysroot/lib/pkgconfig
+export PKG_CONFIG_LIBDIR
+unset PKG_CONFIG_PATH || true
+if [ ! -f "$sysroot/lib/pkgconfig/libgcrypt.pc" ]; then
+    LIBGCRYPT_CONFIG=$sysroot/bin/libgcrypt-config
+    export LIBGCRYPT_CONFIG
+fi
+
+mkdir -p "$obj"
+args="--host=$host --enable-werror"
+if [ ! -f "$obj/config.status" ] || [ "$(cat "$obj/.configure-args" 2>/dev/null)" != "$args" ]; then
+    say "configuring $obj"
+    (cd "$obj" && ../src-win/configure $args >configure.out 2>&1) ||
+        { tail -n 30 "$obj/configure.out" >&2; exit 1; }
+    echo "$args" >"$obj/.configure-args"
+fi
+say "building"
+make -C "$obj" -j2 >"$obj/make.out" 2>&1 || { tail -n 60 "$obj/make.out" >&2; exit 1; }
+exe=$obj/hostd/winapi-hostd.exe
+[ -f "$exe" ] || { say "no $exe after make"; exit 1; }
+dlls=$($host-objdump -p "$exe" | sed -n 's/^.*DLL Name: //p' | tr '\n' ' ')
+say "built $exe ($(wc -c <"$exe") bytes); imports: $dlls"
+echo "$exe"
