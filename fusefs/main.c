@@ -5,15 +5,16 @@
  *   winapifs [-f] [-d] [-o OPTION[,OPTION...]] MOUNTPOINT
  *   mount -t fuse.winapifs winapifs MOUNTPOINT -o OPTIONS   (through mount.fuse3)
  *
- * Setup runs in this order, and main() unwinds it in reverse: options,
- * the host handle (libwinapi), checks of the backing directory and the
- * mount point, the namespace, the FUSE session, signal handlers, the
- * mount, the notifier thread, the multithreaded session loop.
+ * Setup runs in this order, and main() unwinds it in reverse: options and
+ * the mount point, the host handle (libwinapi), the backing directory, the
+ * namespace, the FUSE session, signal handlers, the mount, the notifier
+ * thread, the multithreaded session loop.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -440,41 +441,54 @@ static void print_version(void)
     fuse_lowlevel_version();
 }
 
+/*
+ * The command line, checked: 0 to go on, 1 when --help or --version has
+ * been answered, -1 after saying what is wrong.
+ */
+static int parse_args(struct fuse_args *args, struct config *cfg,
+                      struct fuse_cmdline_opts *opts, const char *progname)
+{
+    if (fuse_opt_parse(args, cfg, config_spec, config_proc) < 0)
+        return -1;
+    /*
+     * Checked before libfuse resolves it, which would fail with a terser
+     * message; then handed back for fuse_parse_cmdline().
+     */
+    if (cfg->mountpoint && !cfg->help_or_version && check_mountpoint(cfg->mountpoint) < 0)
+        return -1;
+    if (cfg->mountpoint && fuse_opt_add_arg(args, cfg->mountpoint) < 0)
+        return -1;
+    if (config_defaults(cfg, args) < 0 || fuse_parse_cmdline(args, opts) != 0)
+        return -1;
+    if (opts->show_help) {
+        usage(progname);
+        fuse_cmdline_help();
+        fuse_lowlevel_help();
+        return 1;
+    }
+    if (opts->show_version) {
+        print_version();
+        return 1;
+    }
+    if (config_check(cfg) < 0 || make_absolute(&cfg->backing_dir) < 0 ||
+        make_absolute(&cfg->automount_root) < 0 || make_absolute(&cfg->token_file) < 0)
+        return -1;
+    return 0;
+}
+
 int main(int argc, char *argv[])
 {
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
     struct config cfg = { .port = -1, .timeout = -1 };
     struct fuse_cmdline_opts opts = { 0 };
     struct wfs fs = { 0 };
-    int ret = 1;
+    int ret = 1, rc;
 
-    if (fuse_opt_parse(&args, &cfg, config_spec, config_proc) < 0)
-        goto err_out1;
-    /*
-     * Checked before libfuse resolves it, which would fail with a terser
-     * message; then handed back for fuse_parse_cmdline().
-     */
-    if (cfg.mountpoint && !cfg.help_or_version && check_mountpoint(cfg.mountpoint) < 0)
-        goto err_out1;
-    if (cfg.mountpoint && fuse_opt_add_arg(&args, cfg.mountpoint) < 0)
-        goto err_out1;
-    if (config_defaults(&cfg, &args) < 0 || fuse_parse_cmdline(&args, &opts) != 0)
-        goto err_out1;
-    if (opts.show_help) {
-        usage(argv[0]);
-        fuse_cmdline_help();
-        fuse_lowlevel_help();
-        ret = 0;
+    rc = parse_args(&args, &cfg, &opts, argv[0]);
+    if (rc != 0) {
+        ret = rc > 0 ? 0 : 1;
         goto err_out1;
     }
-    if (opts.show_version) {
-        print_version();
-        ret = 0;
-        goto err_out1;
-    }
-    if (config_check(&cfg) < 0 || make_absolute(&cfg.backing_dir) < 0 ||
-        make_absolute(&cfg.automount_root) < 0 || make_absolute(&cfg.token_file) < 0)
-        goto err_out1;
     fs.readahead = cfg.readahead ? cfg.readahead : WFS_READAHEAD;
     fs.max_read = cfg.max_read ? cfg.max_read : WFS_MAX_READ;
     fs.conn_opts = fuse_parse_conn_info_opts(&args);
