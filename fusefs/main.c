@@ -95,9 +95,12 @@ static void usage(const char *progname)
 "    -o automount_root=DIR  guest root of the drive mounts (default: as\n"
 "                           wslpath finds it, else %s)\n"
 "    -o timeout=SECONDS     how long to wait for the host (default %d)\n"
+"    (winapifs's own defaults for the FUSE options below: max_threads=%d,\n"
+"    max_idle_threads=%d)\n"
 "\n",
            progname, WINAPI_DEFAULT_BACKING_DIR, WINAPI_DEFAULT_HOST,
-           WINAPI_DEFAULT_PORT, WP_DEFAULT_AUTOMOUNT_ROOT, WINAPI_DEFAULT_TIMEOUT);
+           WINAPI_DEFAULT_PORT, WP_DEFAULT_AUTOMOUNT_ROOT, WINAPI_DEFAULT_TIMEOUT,
+           WFS_MAX_THREADS, WFS_MAX_IDLE_THREADS);
 }
 
 /*
