@@ -33,7 +33,12 @@ void plat_wait_for_stop(void);
  */
 plat_sock plat_listen(const char *addr, const char *port, int *bound,
                       char *err, size_t errlen);
-/* Next connection, with the peer as "addr:port" in peer; PLAT_NO_SOCK once closed. */
+/*
+ * Next connection, with the peer as "addr:port" in peer; PLAT_NO_SOCK once
+ * closed.  Sends on it give up after PLAT_SEND_TIMEOUT seconds, so a client
+ * that stops reading cannot hold a worker (plat_send_all then fails).
+ */
+#define PLAT_SEND_TIMEOUT 10
 plat_sock plat_accept(plat_sock l, char *peer, size_t peerlen);
 /* Bytes read (>0), 0 at end of stream, -1 on error. */
 long plat_recv(plat_sock s, void *buf, size_t len);

@@ -144,6 +144,7 @@ plat_sock plat_listen(const char *addr, const char *port, int *bound,
 
 plat_sock plat_accept(plat_sock l, char *peer, size_t peerlen)
 {
+    struct timeval send_timeout = { .tv_sec = PLAT_SEND_TIMEOUT };
     struct sockaddr_storage ss;
     int one = 1;
 
@@ -152,6 +153,8 @@ plat_sock plat_accept(plat_sock l, char *peer, size_t peerlen)
         int fd = accept4((int)l, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
         if (fd >= 0) {
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+            /* A client that stops reading must not hold a worker forever. */
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
             format_peer((struct sockaddr *)&ss, sl, peer, peerlen);
             return fd;
         }

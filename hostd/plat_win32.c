@@ -330,6 +330,7 @@ plat_sock plat_accept(plat_sock ls, char *peer, size_t peerlen)
     struct sockaddr_storage ss;
     u_long blocking = 0;
     DWORD one = 1;
+    DWORD send_timeout_ms = PLAT_SEND_TIMEOUT * 1000;
 
     while (l && WaitForSingleObject(l->wake, 0) != WAIT_OBJECT_0) {
         int sl = sizeof(ss);
@@ -340,6 +341,8 @@ plat_sock plat_accept(plat_sock ls, char *peer, size_t peerlen)
             WSAEventSelect(s, NULL, 0);
             ioctlsocket(s, FIONBIO, &blocking);
             setsockopt(s, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof(one));
+            setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, (const char *)&send_timeout_ms,
+                       sizeof(send_timeout_ms));
             format_peer((struct sockaddr *)&ss, sl, peer, peerlen);
             return (plat_sock)s;
         }

@@ -343,12 +343,15 @@ void server_stop(struct server *s)
         pthread_join(s->acceptor, NULL);
         plat_close(s->listen);
     }
-    for (int i = 0; i < s->nworkers; i++)
-        pthread_join(s->workers[i], NULL);
-    /* Workers drained the queue; now wake every reader and wait for them. */
+    /* Close every connection first, so no worker stays blocked sending to a
+     * client that stopped reading; then let the workers drain the queue. */
     pthread_mutex_lock(&s->lock);
     for (struct conn *c = s->conns; c; c = c->next)
         plat_shutdown(c->sock);
+    pthread_mutex_unlock(&s->lock);
+    for (int i = 0; i < s->nworkers; i++)
+        pthread_join(s->workers[i], NULL);
+    pthread_mutex_lock(&s->lock);
     while (s->nconns > 0)
         pthread_cond_wait(&s->idle_cv, &s->lock);
     pthread_mutex_unlock(&s->lock);

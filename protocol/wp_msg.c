@@ -104,17 +104,17 @@ bool wp_json_get_u64(json_object *obj, const char *key, uint64_t limit,
                      uint64_t *out)
 {
     json_object *v;
-    int64_t n;
+    uint64_t n;
 
     if (!json_object_object_get_ex(obj, key, &v) ||
-        !json_object_is_type(v, json_type_int))
+        !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
         return false;
-    errno = 0;
-    n = json_object_get_int64(v);
-    /* json-c clamps values beyond int64 to INT64_MAX, which fails here too */
-    if (n < 0 || (uint64_t)n > limit)
+    /* Exact up to 2^64-1; json-c clamps anything larger to UINT64_MAX, which
+     * is above every limit we use, so no clamped value slips through. */
+    n = json_object_get_uint64(v);
+    if (n > limit || n == UINT64_MAX)
         return false;
-    *out = (uint64_t)n;
+    *out = n;
     return true;
 }
 
