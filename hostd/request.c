@@ -170,17 +170,19 @@ char *request_run(const struct hostd_config *cfg, const wp_request *req,
     struct job j = { .cfg = cfg, .req = req };
     struct timespec t0;
     wp_code rc;
-    char *line;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    j.run.result = wp_result_new(req->operation, req->buffer_id,
-                                 ops_find(req->operation) && ops_find(req->operation)->run
-                                     ? req->length : 0);
-    if (!j.run.result)
-        return NULL;
     rc = prepare(&j);
     if (rc == WP_OK) {
-        rc = on_file(&j);
+        /* stat maps nothing, so it processes no bytes. */
+        j.run.result = wp_result_new(req->operation, req->buffer_id,
+                                     j.op->run ? req->length : 0);
+        if (j.run.result) {
+            rc = on_file(&j);
+        } else {
+            snprintf(j.err, sizeof(j.err), "out of memory");
+            rc = WP_INTERNAL;
+        }
         if (j.op->finish)
             j.op->finish(&j.run);
     }
@@ -192,6 +194,5 @@ char *request_run(const struct hostd_config *cfg, const wp_request *req,
     if (rc == WP_OK)
         return wp_response_success(req->has_request_id, req->request_id, j.run.result);
     json_object_put(j.run.result);
-    line = wp_response_error(req->has_request_id, req->request_id, rc, j.err);
-    return line;
+    return wp_response_error(req->has_request_id, req->request_id, rc, j.err);
 }
