@@ -49,11 +49,14 @@ struct server {
     int nworkers;
     pthread_mutex_t lock;
     pthread_cond_t work_cv;     /* work queued, or stopping */
-    pthread_cond_t idle_cv;     /* a connection went away */
+    pthread_cond_t idle_cv;     /* a connection or a reader went away */
     struct work *head, *tail;
     int queued;
     struct conn *conns;
     int nconns;
+    int nreaders;
+    bool reader_exited;         /* exited_reader is waiting to be joined */
+    pthread_t exited_reader;
     bool stopping;
 };
 
@@ -183,9 +186,33 @@ static bool handle_line(struct conn *c, const char *line, size_t len)
     return keep;
 }
 
+/*
+ * Readers are joinable, so that stopping the server waits until each has
+ * really ended (a detached thread still exiting when the process exits
+ * leaks its stack).  Each exiting reader joins the one that exited before
+ * it; server_stop joins the last.
+ */
+static void reader_exit(struct server *s)
+{
+    pthread_t prev;
+    bool join;
+
+    pthread_mutex_lock(&s->lock);
+    join = s->reader_exited;
+    prev = s->exited_reader;
+    s->exited_reader = pthread_self();
+    s->reader_exited = true;
+    s->nreaders--;
+    pthread_cond_broadcast(&s->idle_cv);
+    pthread_mutex_unlock(&s->lock);
+    if (join)
+        pthread_join(prev, NULL);
+}
+
 static void *reader_main(void *arg)
 {
     struct conn *c = arg;
+    struct server *s = c->srv;
     char *line;
     size_t len, avail;
     int r;
@@ -210,6 +237,7 @@ out:
     log_debug("%s: disconnected", c->peer);
     plat_shutdown(c->sock);
     conn_unref(c);
+    reader_exit(s);
     return NULL;
 }
 
@@ -243,7 +271,6 @@ static void *worker_main(void *arg)
 static void start_conn(struct server *s, plat_sock sock, const char *peer)
 {
     struct conn *c = calloc(1, sizeof(*c));
-    pthread_attr_t attr;
     pthread_t t;
 
     if (!c) {
@@ -262,14 +289,15 @@ static void start_conn(struct server *s, plat_sock sock, const char *peer)
         s->conns->prev = c;
     s->conns = c;
     s->nconns++;
+    s->nreaders++;
     pthread_mutex_unlock(&s->lock);
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, reader_main, c) != 0) {
+    if (pthread_create(&t, NULL, reader_main, c) != 0) {
         log_err("%s: cannot start a thread for the connection", peer);
+        pthread_mutex_lock(&s->lock);
+        s->nreaders--;
+        pthread_mutex_unlock(&s->lock);
         conn_unref(c);
     }
-    pthread_attr_destroy(&attr);
 }
 
 static void *acceptor_main(void *arg)
@@ -352,9 +380,11 @@ void server_stop(struct server *s)
     for (int i = 0; i < s->nworkers; i++)
         pthread_join(s->workers[i], NULL);
     pthread_mutex_lock(&s->lock);
-    while (s->nconns > 0)
+    while (s->nconns > 0 || s->nreaders > 0)
         pthread_cond_wait(&s->idle_cv, &s->lock);
     pthread_mutex_unlock(&s->lock);
+    if (s->reader_exited)
+        pthread_join(s->exited_reader, NULL);
     free(s->workers);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->work_cv);
