@@ -24,7 +24,7 @@ start)
     case ${WINAPI_TEST_HOSTD:-posix} in
     posix)
         # With WINAPI_TEST_VALGRIND=1 the daemon runs under valgrind, and
-        # `stop` fails if valgrind saw an error or a definite leak.
+        # `stop` fails if valgrind reported anything: an error or any leak.
         vg=""
         if [ "${WINAPI_TEST_VALGRIND:-}" = 1 ]; then
             vg="valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite
