@@ -180,4 +180,6 @@ awk -v lp50="$(cat "$work/lat.1")" -v lp99="$(cat "$work/lat.2")" \
     printf "%-22s %9.1f us (lib) %21s %9.1f us (%.2fx)\n", "process 4 KiB p50", lp50, "-", fp50, fp50 / lp50
     printf "%-22s %9.1f us (lib) %21s %9.1f us (%.2fx)\n", "process 4 KiB p99", lp99, "-", fp99, fp99 / lp99
     printf "%-22s %14s %21s %9.1f us\n", "FUSE round trip p50", "-", "-", np50
-    printf "(the FUSE round trip is getxattr(user.winapi.status), which never leaves winapifs)\n" }'
+    printf "%-22s %14s %21s %9.1f us (%.2fx)\n", "lib + FUSE round trip", "-", "-", lp50 + np50, (lp50 + np50) / lp50
+    printf "(the FUSE round trip is getxattr(user.winapi.status), which never leaves winapifs;\n"
+    printf " a request through any FUSE daemon costs at least the library call plus it)\n" }'
