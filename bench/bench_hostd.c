@@ -2,26 +2,29 @@
  * bench_hostd.c - how close a request gets to the bare costs underneath it.
  *
  * In one run, against a running winapi-hostd (WINAPI_* settings):
- *   - raw loopback TCP ping-pong of a line the size of a request (p50/p99);
+ *   - raw loopback TCP ping-pong of a line the size of a request with a
+ *     process of its own (p50/p99);
  *   - `process` round trip on a 4 KiB buffer through the client API (p50/p99)
  *     and its ratio to the ping-pong;
  *   - process / checksum crc32 / checksum sha256 throughput on a 1 GiB
  *     buffer beside single-thread memory read bandwidth of the same pages.
- * Figures are medians of several rounds; this machine is noisy, so read
- * the ratios, not the absolute times.
+ * The round trips take turns, 1,000 at a time, so that a noisy machine's
+ * moods weigh on all of them alike; throughput figures are medians of
+ * several rounds.  Read the ratios, not the absolute times.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +33,7 @@
 #include "winapi.h"
 
 #define PINGS 20000
+#define TURNS 20
 #define GIB (1024.0 * 1024 * 1024)
 
 static double now(void)
@@ -67,82 +71,145 @@ static int recv_line(int fd, char *buf, size_t n)
     return 0;
 }
 
-struct echo { int lfd; size_t len; };
+/*
+ * The reference peer: a child process echoing lines of len bytes over
+ * loopback TCP.  A process, like the host daemon, not a thread: on a VM,
+ * switching between address spaces costs more than switching threads,
+ * and a round trip to the daemon pays for it.
+ */
+struct pingpong {
+    pid_t child;
+    int fd;
+    size_t len;
+    char line[1024];
+};
 
-static void *echo_main(void *arg)
+static void echo_main(int lfd, size_t len)
 {
-    struct echo *e = arg;
-    int c = accept(e->lfd, NULL, NULL), one = 1;
+    int c = accept(lfd, NULL, NULL), one = 1;
     char buf[1024];
 
     setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    while (recv_line(c, buf, e->len) == 0)
-        if (send(c, buf, e->len, 0) != (ssize_t)e->len)
+    while (recv_line(c, buf, len) == 0)
+        if (send(c, buf, len, 0) != (ssize_t)len)
             break;
-    close(c);
-    return NULL;
+    _exit(0);
 }
 
-/* Round trips of a len-byte line over loopback TCP, in microseconds. */
-static void bench_pingpong(size_t len, double *p50, double *p99)
+static int pingpong_open(struct pingpong *p, size_t len)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET };
     socklen_t sl = sizeof(sa);
-    struct echo e = { .len = len };
-    double *t = malloc(PINGS * sizeof(*t));
-    char line[1024], back[1024];
-    pthread_t th;
-    int fd, one = 1;
+    int lfd, one = 1;
 
-    memset(line, 'x', len - 1);
-    line[len - 1] = '\n';
+    p->len = len;
+    p->fd = -1;
+    p->child = -1;
+    memset(p->line, 'x', len - 1);
+    p->line[len - 1] = '\n';
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    e.lfd = socket(AF_INET, SOCK_STREAM, 0);
-    bind(e.lfd, (struct sockaddr *)&sa, sizeof(sa));
-    listen(e.lfd, 1);
-    getsockname(e.lfd, (struct sockaddr *)&sa, &sl);
-    pthread_create(&th, NULL, echo_main, &e);
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    for (int i = 0; i < PINGS; i++) {
-        double t0 = now();
-        if (send(fd, line, len, 0) != (ssize_t)len || recv_line(fd, back, len) < 0)
-            break;
-        t[i] = (now() - t0) * 1e6;
-    }
-    close(fd);
-    pthread_join(th, NULL);
-    close(e.lfd);
-    *p50 = pct(t, PINGS, 0.5);
-    *p99 = pct(t, PINGS, 0.99);
-    free(t);
+    lfd = socket(AF_INET, SOCK_STREAM, 0);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        listen(lfd, 1) < 0 || getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0)
+        goto fail;
+    p->child = fork();
+    if (p->child < 0)
+        goto fail;
+    if (p->child == 0)
+        echo_main(lfd, len);
+    p->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (p->fd < 0 || connect(p->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        goto fail;
+    close(lfd);
+    setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return 0;
+fail:
+    if (lfd >= 0)
+        close(lfd);
+    return -1;
 }
 
-/* op NULL: a ping, which the daemon answers without a worker or a file. */
-static int bench_roundtrip(winapi_handle_t h, const char *op, double *p50, double *p99)
+static int pingpong_once(struct pingpong *p)
 {
+    char back[1024];
+
+    if (send(p->fd, p->line, p->len, 0) != (ssize_t)p->len)
+        return -1;
+    return recv_line(p->fd, back, p->len);
+}
+
+/* Also after a failed open: the child ends when the connection does. */
+static void pingpong_close(struct pingpong *p)
+{
+    if (p->fd >= 0)
+        close(p->fd);
+    if (p->child > 0) {
+        if (p->fd < 0)
+            kill(p->child, SIGKILL);
+        waitpid(p->child, NULL, 0);
+    }
+}
+
+/*
+ * The kinds of round trip, measured in turns of PINGS / TURNS each so that
+ * all of them see the same machine: the reference ping-pong, then the
+ * client API's ping (answered without a file), stat and process.
+ */
+enum { PINGPONG, PING, STAT, PROCESS, KINDS };
+
+static int round_trip(int kind, struct pingpong *p, winapi_handle_t h,
+                      winapi_shared_buffer_t *b)
+{
+    switch (kind) {
+    case PINGPONG:
+        return pingpong_once(p);
+    case PING:
+        return winapi_request_json(h, "{\"api\":\"ping\"}", NULL);
+    case STAT:
+        return winapi_process_shared_buffer(h, b, "stat");
+    default:
+        return winapi_process_shared_buffer(h, b, "process");
+    }
+}
+
+static int bench_latency(winapi_handle_t h, double p50[KINDS], double p99[KINDS])
+{
+    /* A request line as the client sends it, about this long. */
+    const size_t req_len = 220;
+    const int per_turn = PINGS / TURNS;
+    struct pingpong p;
     winapi_shared_buffer_t b;
-    double *t = malloc(PINGS * sizeof(*t));
+    double *t[KINDS] = { NULL };
     int rc = -1;
 
     if (winapi_alloc_shared_buffer(h, 4096, &b) < 0)
-        goto out;
+        return -1;
     memset(b.data, 1, b.size);
-    for (int i = 0; i < PINGS; i++) {
-        double t0 = now();
-        if ((op ? winapi_process_shared_buffer(h, &b, op)
-                : winapi_request_json(h, "{\"api\":\"ping\"}", NULL)) < 0)
-            goto out_free;
-        t[i] = (now() - t0) * 1e6;
+    if (pingpong_open(&p, req_len) < 0) {
+        perror("bench_hostd: loopback ping-pong");
+        goto out;
     }
-    *p50 = pct(t, PINGS, 0.5);
-    *p99 = pct(t, PINGS, 0.99);
+    for (int k = 0; k < KINDS; k++)
+        if (!(t[k] = malloc(PINGS * sizeof(*t[k]))))
+            goto out;
+    for (int r = 0; r < TURNS; r++)
+        for (int k = 0; k < KINDS; k++)
+            for (int i = 0; i < per_turn; i++) {
+                double t0 = now();
+                if (round_trip(k, &p, h, &b) < 0)
+                    goto out;
+                t[k][r * per_turn + i] = (now() - t0) * 1e6;
+            }
+    for (int k = 0; k < KINDS; k++) {
+        p50[k] = pct(t[k], TURNS * per_turn, 0.5);
+        p99[k] = pct(t[k], TURNS * per_turn, 0.99);
+    }
     rc = 0;
-out_free:
-    winapi_free_shared_buffer(&b);
 out:
-    free(t);
+    for (int k = 0; k < KINDS; k++)
+        free(t[k]);
+    pingpong_close(&p);
+    winapi_free_shared_buffer(&b);
     return rc;
 }
 
@@ -243,14 +310,12 @@ static int bench_throughput(winapi_handle_t h, size_t size)
 
 int main(void)
 {
-    winapi_handle_t h;
-    static const char *const ops[] = { NULL, "stat", "process" };
-    static const char *const labels[] = {
-        "ping, client API", "stat 4 KiB, client API", "process 4 KiB, client API",
+    static const char *const labels[KINDS] = {
+        "TCP ping-pong, 220 B line", "ping, client API", "stat 4 KiB, client API",
+        "process 4 KiB, client API",
     };
-    double pp50, pp99, rt50[3], rt99[3];
-    /* A request line as the client sends it, about this long. */
-    size_t req_len = 220;
+    winapi_handle_t h;
+    double p50[KINDS], p99[KINDS];
 
     if (!gcry_check_version(GCRYPT_VERSION))
         return 1;
@@ -259,17 +324,14 @@ int main(void)
         fprintf(stderr, "bench_hostd: %s\n", winapi_last_error());
         return 1;
     }
-    bench_pingpong(req_len, &pp50, &pp99);
-    for (int i = 0; i < 3; i++)
-        if (bench_roundtrip(h, ops[i], &rt50[i], &rt99[i]) < 0) {
-            fprintf(stderr, "bench_hostd: round trip: %s\n", winapi_last_error());
-            return 1;
-        }
+    if (bench_latency(h, p50, p99) < 0) {
+        fprintf(stderr, "bench_hostd: round trip: %s\n", winapi_last_error());
+        return 1;
+    }
     printf("%-28s %10s %10s %10s\n", "latency (20000 round trips)", "p50 us", "p99 us",
            "p50 ratio");
-    printf("%-28s %10.1f %10.1f %10.2f\n", "TCP ping-pong, 220 B line", pp50, pp99, 1.0);
-    for (int i = 0; i < 3; i++)
-        printf("%-28s %10.1f %10.1f %10.2f\n", labels[i], rt50[i], rt99[i], rt50[i] / pp50);
+    for (int k = 0; k < KINDS; k++)
+        printf("%-28s %10.1f %10.1f %10.2f\n", labels[k], p50[k], p99[k], p50[k] / p50[PINGPONG]);
     if (bench_throughput(h, (size_t)1 << 30) < 0)
         return 1;
     winapi_close(h);
