@@ -5,6 +5,11 @@
  * Files are opened one component at a time with openat(O_NOFOLLOW), so a
  * symlink anywhere below the allowed root is refused rather than followed,
  * and nothing can be swapped in between the check and the open.
+ *
+ * The allowed roots themselves stay open between requests: resolving a
+ * root's whole path cost a request more than the rest of its lookup.  The
+ * open roots are forgotten every second, so a root that is moved or
+ * replaced is followed to its new self within a second.
  */
 #include "config.h"
 
@@ -33,6 +38,80 @@ struct plat_file {
 };
 
 static _Thread_local sigjmp_buf *guard_jmp;
+
+#define MAX_OPEN_ROOTS 32
+
+/* Held shared while a request walks down from an open root. */
+static pthread_rwlock_t roots_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct { char *path; int fd; } roots[MAX_OPEN_ROOTS];
+static int nroots;
+
+static void roots_forget(void)
+{
+    pthread_rwlock_wrlock(&roots_lock);
+    for (int i = 0; i < nroots; i++) {
+        close(roots[i].fd);
+        free(roots[i].path);
+    }
+    nroots = 0;
+    pthread_rwlock_unlock(&roots_lock);
+}
+
+static int root_find_locked(const char *path)
+{
+    for (int i = 0; i < nroots; i++)
+        if (strcmp(roots[i].path, path) == 0)
+            return i;
+    return -1;
+}
+
+/* Keep a copy of fd open for path, if there is room and no other thread did. */
+static void root_keep(const char *path, int fd)
+{
+    pthread_rwlock_wrlock(&roots_lock);
+    if (nroots < MAX_OPEN_ROOTS && root_find_locked(path) < 0) {
+        char *p = strdup(path);
+        int copy = p ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+
+        if (copy >= 0) {
+            roots[nroots].path = p;
+            roots[nroots++].fd = copy;
+        } else {
+            free(p);
+        }
+    }
+    pthread_rwlock_unlock(&roots_lock);
+}
+
+/*
+ * The root directory path, open: the kept descriptor with roots_lock held shared
+ * (*kept true), or one of the caller's own.  -1 with errno on failure.
+ */
+static int root_get(const char *path, bool *kept)
+{
+    int i, fd;
+
+    pthread_rwlock_rdlock(&roots_lock);
+    i = root_find_locked(path);
+    if (i >= 0) {
+        *kept = true;
+        return roots[i].fd;
+    }
+    pthread_rwlock_unlock(&roots_lock);
+    *kept = false;
+    fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0)
+        root_keep(path, fd);
+    return fd;
+}
+
+static void root_put(int fd, bool kept)
+{
+    if (kept)
+        pthread_rwlock_unlock(&roots_lock);
+    else
+        close(fd);
+}
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
@@ -66,6 +145,7 @@ int plat_init(char *err, size_t errlen)
     }
     signal(SIGPIPE, SIG_IGN);
     atexit(mapcache_clear);
+    atexit(roots_forget);
     /* Blocked in every thread created from now on; plat_wait_for_stop takes them. */
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
@@ -79,7 +159,10 @@ int plat_detach(void)
     return daemon(0, 0);
 }
 
-/* Waits in one-second steps, releasing mappings of freed buffers on each. */
+/*
+ * Waits in one-second steps, releasing on each the mappings of freed
+ * buffers and the open roots.
+ */
 void plat_wait_for_stop(void)
 {
     struct timespec second = { .tv_sec = 1 };
@@ -88,8 +171,10 @@ void plat_wait_for_stop(void)
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
-    while (sigtimedwait(&stop, NULL, &second) < 0)
+    while (sigtimedwait(&stop, NULL, &second) < 0) {
         mapcache_sweep();
+        roots_forget();
+    }
 }
 
 int plat_ncpu(void)
@@ -217,7 +302,8 @@ wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
                        plat_file **f, uint64_t *size, char *err, size_t errlen)
 {
     char buf[4096], *comp, *next;
-    int dfd, fd;
+    int root, dfd, fd, e;
+    bool kept;
     struct stat st;
 
     if (strlen(rel) >= sizeof(buf)) {
@@ -225,22 +311,30 @@ wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
         return WP_PATH_NOT_ALLOWED;
     }
     strcpy(buf, rel);
-    dfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
+    root = root_get(root_dir, &kept);
+    if (root < 0)
         return open_error(errno, root_dir, err, errlen);
+    dfd = root;
     for (comp = buf; (next = strchr(comp, '\\')); comp = next + 1) {
         *next = '\0';
         fd = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        close(dfd);
-        if (fd < 0)
-            return open_error(errno, comp, err, errlen);
+        e = errno;
+        if (dfd != root)
+            close(dfd);
+        if (fd < 0) {
+            root_put(root, kept);
+            return open_error(e, comp, err, errlen);
+        }
         dfd = fd;
     }
     fd = openat(dfd, comp, (write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK |
                 O_NOCTTY | O_CLOEXEC);
-    close(dfd);
+    e = errno;
+    if (dfd != root)
+        close(dfd);
+    root_put(root, kept);
     if (fd < 0)
-        return open_error(errno, comp, err, errlen);
+        return open_error(e, comp, err, errlen);
     if (fstat(fd, &st) < 0) {
         close(fd);
         return open_error(errno, comp, err, errlen);

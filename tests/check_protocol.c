@@ -556,6 +556,25 @@ START_TEST(test_protocol_resized_buffer)
 }
 END_TEST
 
+/* The host keeps the allowed roots open, but follows one replaced under it. */
+START_TEST(test_protocol_replaced_root_is_followed)
+{
+    char temp[4096], old[4096], cmd[8300];
+
+    tu_make_file("moved", 4096, 3, NULL, 0, NULL, 0);
+    expect(sb("stat", "moved", 4096, NULL), "success");
+    snprintf(temp, sizeof(temp), "%s/temp", tu_env("WINAPI_TEST_CDIR"));
+    snprintf(old, sizeof(old), "%s/temp.old", tu_env("WINAPI_TEST_CDIR"));
+    ck_assert_int_eq(rename(temp, old), 0);
+    ck_assert_int_eq(mkdir(temp, 0755), 0);
+    tu_make_file("moved", 8192, 4, NULL, 0, NULL, 0);
+    sleep(3);                   /* it lets go of open roots every second */
+    expect(sb("stat", "moved", 8192, NULL), "success");
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", old);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* Whether the daemon's address space still maps a file named path. */
 static int host_maps(const char *path)
 {
@@ -622,6 +641,7 @@ static Suite *protocol_suite(void)
     tcase_add_test(tc, test_protocol_repeated_requests_see_new_bytes);
     tcase_add_test(tc, test_protocol_resized_buffer);
     tcase_add_test(tc, test_protocol_freed_buffer_is_unmapped);
+    tcase_add_test(tc, test_protocol_replaced_root_is_followed);
     suite_add_tcase(s, tc);
     return s;
 }
