@@ -1,6 +1,8 @@
 /*
  * bench_hostd.c - how close a request gets to the bare costs underneath it.
  *
+ *   bench_hostd [latency|throughput]     (both by default)
+ *
  * In one run, against a running winapi-hostd (WINAPI_* settings):
  *   - raw loopback TCP ping-pong of a line the size of a request with a
  *     process of its own (p50/p99);
@@ -18,6 +20,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,15 +311,22 @@ static int bench_throughput(winapi_handle_t h, size_t size)
     return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     static const char *const labels[KINDS] = {
         "TCP ping-pong, 220 B line", "ping, client API", "stat 4 KiB, client API",
         "process 4 KiB, client API",
     };
+    const char *what = argc > 1 ? argv[1] : "all";
+    bool latency = strcmp(what, "all") == 0 || strcmp(what, "latency") == 0;
+    bool throughput = strcmp(what, "all") == 0 || strcmp(what, "throughput") == 0;
     winapi_handle_t h;
     double p50[KINDS], p99[KINDS];
 
+    if (!latency && !throughput) {
+        fprintf(stderr, "usage: bench_hostd [latency|throughput]\n");
+        return 2;
+    }
     if (!gcry_check_version(GCRYPT_VERSION))
         return 1;
     gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
@@ -324,15 +334,18 @@ int main(void)
         fprintf(stderr, "bench_hostd: %s\n", winapi_last_error());
         return 1;
     }
-    if (bench_latency(h, p50, p99) < 0) {
-        fprintf(stderr, "bench_hostd: round trip: %s\n", winapi_last_error());
-        return 1;
+    if (latency) {
+        if (bench_latency(h, p50, p99) < 0) {
+            fprintf(stderr, "bench_hostd: round trip: %s\n", winapi_last_error());
+            return 1;
+        }
+        printf("%-28s %10s %10s %10s\n", "latency (20000 round trips)", "p50 us", "p99 us",
+               "p50 ratio");
+        for (int k = 0; k < KINDS; k++)
+            printf("%-28s %10.1f %10.1f %10.2f\n", labels[k], p50[k], p99[k],
+                   p50[k] / p50[PINGPONG]);
     }
-    printf("%-28s %10s %10s %10s\n", "latency (20000 round trips)", "p50 us", "p99 us",
-           "p50 ratio");
-    for (int k = 0; k < KINDS; k++)
-        printf("%-28s %10.1f %10.1f %10.2f\n", labels[k], p50[k], p99[k], p50[k] / p50[PINGPONG]);
-    if (bench_throughput(h, (size_t)1 << 30) < 0)
+    if (throughput && bench_throughput(h, (size_t)1 << 30) < 0)
         return 1;
     winapi_close(h);
     return 0;
