@@ -173,9 +173,8 @@ static int send_all(int fd, const char *buf, size_t len, const struct timespec *
         if (n > 0) {
             buf += n;
             len -= (size_t)n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        } else if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* A signal restarts no timed send: look at the deadline then too. */
             if (past(deadline))
                 return -1;
         } else {
@@ -197,12 +196,11 @@ static ssize_t recv_some(int fd, wp_frame *f, const struct timespec *deadline)
             wp_frame_commit(f, (size_t)n);
             return n;
         }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (past(deadline))
-                return -1;
-        } else if (errno != EINTR) {
+        /* A signal restarts no timed recv: look at the deadline then too. */
+        if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
             return -1;
-        }
+        if (past(deadline))
+            return -1;
     }
 }
 
