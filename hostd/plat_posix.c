@@ -41,76 +41,122 @@ static _Thread_local sigjmp_buf *guard_jmp;
 
 #define MAX_OPEN_ROOTS 32
 
-/* Held shared while a request walks down from an open root. */
-static pthread_rwlock_t roots_lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct { char *path; int fd; } roots[MAX_OPEN_ROOTS];
-static int nroots;
+/*
+ * An allowed root kept open.  A request walking down from it holds a use;
+ * a root let go while in use is closed by its last user, so no lock is
+ * held across the walk (a walk can hang on a dead file system).
+ */
+struct open_root {
+    char *path;
+    int fd;
+    int users;
+    bool let_go;
+    struct open_root *next;
+};
+
+static pthread_mutex_t roots_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct open_root *open_roots;
+static int nopen_roots;
+
+static void root_free(struct open_root *r)
+{
+    close(r->fd);
+    free(r->path);
+    free(r);
+}
 
 static void roots_forget(void)
 {
-    pthread_rwlock_wrlock(&roots_lock);
-    for (int i = 0; i < nroots; i++) {
-        close(roots[i].fd);
-        free(roots[i].path);
-    }
-    nroots = 0;
-    pthread_rwlock_unlock(&roots_lock);
-}
+    struct open_root *r, *next, *unused = NULL;
 
-static int root_find_locked(const char *path)
-{
-    for (int i = 0; i < nroots; i++)
-        if (strcmp(roots[i].path, path) == 0)
-            return i;
-    return -1;
-}
-
-/* Keep a copy of fd open for path, if there is room and no other thread did. */
-static void root_keep(const char *path, int fd)
-{
-    pthread_rwlock_wrlock(&roots_lock);
-    if (nroots < MAX_OPEN_ROOTS && root_find_locked(path) < 0) {
-        char *p = strdup(path);
-        int copy = p ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
-
-        if (copy >= 0) {
-            roots[nroots].path = p;
-            roots[nroots++].fd = copy;
-        } else {
-            free(p);
+    pthread_mutex_lock(&roots_lock);
+    for (r = open_roots; r; r = next) {
+        next = r->next;
+        r->let_go = true;
+        if (r->users == 0) {
+            r->next = unused;
+            unused = r;
         }
     }
-    pthread_rwlock_unlock(&roots_lock);
+    open_roots = NULL;
+    nopen_roots = 0;
+    pthread_mutex_unlock(&roots_lock);
+    for (r = unused; r; r = next) {
+        next = r->next;
+        root_free(r);
+    }
+}
+
+static struct open_root *root_find_locked(const char *path)
+{
+    struct open_root *r;
+
+    for (r = open_roots; r && strcmp(r->path, path) != 0; r = r->next)
+        ;
+    return r;
+}
+
+/* Keep fd open for path, as *r with one use, if there is room. */
+static void root_keep(const char *path, int fd, struct open_root **r)
+{
+    struct open_root *n = malloc(sizeof(*n));
+
+    *r = NULL;
+    if (!n || !(n->path = strdup(path))) {
+        free(n);
+        return;
+    }
+    n->fd = fd;
+    n->users = 1;
+    n->let_go = false;
+    pthread_mutex_lock(&roots_lock);
+    if (nopen_roots < MAX_OPEN_ROOTS && !root_find_locked(path)) {
+        n->next = open_roots;
+        open_roots = n;
+        nopen_roots++;
+        *r = n;
+    }
+    pthread_mutex_unlock(&roots_lock);
+    if (!*r) {
+        free(n->path);
+        free(n);
+    }
 }
 
 /*
- * The root directory path, open: the kept descriptor with roots_lock held shared
- * (*kept true), or one of the caller's own.  -1 with errno on failure.
+ * The root directory path, open: a kept one (*r, with a use taken) or the
+ * caller's own (*r NULL).  -1 with errno on failure.
  */
-static int root_get(const char *path, bool *kept)
+static int root_get(const char *path, struct open_root **r)
 {
-    int i, fd;
+    int fd;
 
-    pthread_rwlock_rdlock(&roots_lock);
-    i = root_find_locked(path);
-    if (i >= 0) {
-        *kept = true;
-        return roots[i].fd;
-    }
-    pthread_rwlock_unlock(&roots_lock);
-    *kept = false;
+    pthread_mutex_lock(&roots_lock);
+    *r = root_find_locked(path);
+    if (*r)
+        (*r)->users++;
+    pthread_mutex_unlock(&roots_lock);
+    if (*r)
+        return (*r)->fd;
     fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0)
-        root_keep(path, fd);
+        root_keep(path, fd, r);
     return fd;
 }
 
-static void root_put(int fd, bool kept)
+static void root_put(int fd, struct open_root *r)
 {
-    if (kept)
-        pthread_rwlock_unlock(&roots_lock);
-    else
+    bool last;
+
+    if (!r) {
         close(fd);
+        return;
+    }
+    pthread_mutex_lock(&roots_lock);
+    last = --r->users == 0 && r->let_go;
+    pthread_mutex_unlock(&roots_lock);
+    if (last)
+        root_free(r);
 }
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
@@ -302,8 +348,8 @@ wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
                        plat_file **f, uint64_t *size, char *err, size_t errlen)
 {
     char buf[4096], *comp, *next;
+    struct open_root *kept;
     int root, dfd, fd, e;
-    bool kept;
     struct stat st;
 
     if (strlen(rel) >= sizeof(buf)) {
