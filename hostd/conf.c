@@ -168,6 +168,37 @@ static int parse_one(struct hostd_config *cfg, int opt, const char *arg)
     }
 }
 
+/* The local directory for an allowed root. */
+static char *local_dir(const struct hostd_config *cfg, const char *root)
+{
+#ifdef _WIN32
+    (void)cfg;
+    return strdup(root);
+#else
+    const char *drive = cfg->drive[root[0] - 'A'];
+    const char *sub = root + 3;
+    char fallback[WP_GUEST_PATH_MAX + 2];
+    size_t dl, n;
+    char *out;
+
+    if (!drive) {
+        snprintf(fallback, sizeof(fallback), "%s%c", cfg->automount_root,
+                 tolower((unsigned char)root[0]));
+        drive = fallback;
+    }
+    dl = strlen(drive);
+    n = dl + 1 + strlen(sub) + 1;
+    out = malloc(n);
+    if (!out)
+        return NULL;
+    snprintf(out, n, "%s/%s", drive, sub);
+    for (char *p = out + dl; *p; p++)
+        if (*p == '\\')
+            *p = '/';
+    return out;
+#endif
+}
+
 int config_parse(struct hostd_config *cfg, int argc, char **argv)
 {
     char err[256];
@@ -203,6 +234,11 @@ int config_parse(struct hostd_config *cfg, int argc, char **argv)
             return -1;
         }
     }
+    for (int i = 0; i < cfg->n_allow; i++)
+        if (!(cfg->allow_local[i] = local_dir(cfg, cfg->allow[i]))) {
+            fprintf(stderr, "winapi-hostd: out of memory\n");
+            return -1;
+        }
     return 0;
 }
 
@@ -210,6 +246,8 @@ void config_free(struct hostd_config *cfg)
 {
     for (int i = 0; i < 26; i++)
         free(cfg->drive[i]);
+    for (int i = 0; i < cfg->n_allow; i++)
+        free(cfg->allow_local[i]);
     free(cfg->token);
 }
 
@@ -221,39 +259,8 @@ static int ieq_prefix(const char *s, const char *prefix, size_t n)
     return 1;
 }
 
-/* The local directory for an allowed root. */
-static char *local_dir(const struct hostd_config *cfg, const char *root)
-{
-#ifdef _WIN32
-    (void)cfg;
-    return strdup(root);
-#else
-    const char *drive = cfg->drive[root[0] - 'A'];
-    const char *sub = root + 3;
-    char fallback[WP_GUEST_PATH_MAX + 2];
-    size_t dl, n;
-    char *out;
-
-    if (!drive) {
-        snprintf(fallback, sizeof(fallback), "%s%c", cfg->automount_root,
-                 tolower((unsigned char)root[0]));
-        drive = fallback;
-    }
-    dl = strlen(drive);
-    n = dl + 1 + strlen(sub) + 1;
-    out = malloc(n);
-    if (!out)
-        return NULL;
-    snprintf(out, n, "%s/%s", drive, sub);
-    for (char *p = out + dl; *p; p++)
-        if (*p == '\\')
-            *p = '/';
-    return out;
-#endif
-}
-
 int config_locate(const struct hostd_config *cfg, const char *host,
-                  char **local_root, const char **rel, char *err, size_t errlen)
+                  const char **local_root, const char **rel, char *err, size_t errlen)
 {
     size_t hl = strlen(host);
 
@@ -267,11 +274,7 @@ int config_locate(const struct hostd_config *cfg, const char *host,
             (root[rl - 1] != '\\' && host[rl] != '\\'))
             continue;
         *rel = host + skip;
-        *local_root = local_dir(cfg, root);
-        if (!*local_root) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
+        *local_root = cfg->allow_local[i];
         return 0;
     }
     snprintf(err, errlen, "%s is outside the allowed roots", host);

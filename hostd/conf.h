@@ -20,6 +20,7 @@ struct hostd_config {
     char listen_addr[256];
     char listen_port[16];
     char allow[HOSTD_MAX_ROOTS][WP_HOST_PATH_MAX];  /* canonical host paths */
+    char *allow_local[HOSTD_MAX_ROOTS];             /* where each is on this machine */
     int n_allow;
     char *drive[26];            /* POSIX: local directory for A: .. Z: */
     char automount_root[WP_GUEST_PATH_MAX];
@@ -41,12 +42,12 @@ void config_free(struct hostd_config *cfg);
 
 /*
  * Find the allowed root that contains the canonical host path, and say
- * where that root is on this machine: *local_root (malloc'd) and the rest of
+ * where that root is on this machine: *local_root (cfg's) and the rest of
  * the path below it in *rel (pointing into host).  Returns 0, or -1 with the
  * reason in err when the path is outside every allowed root or names a root
  * itself.
  */
 int config_locate(const struct hostd_config *cfg, const char *host,
-                  char **local_root, const char **rel, char *err, size_t errlen);
+                  const char **local_root, const char **rel, char *err, size_t errlen);
 
 #endif /* HOSTD_CONFIG_H */

@@ -39,12 +39,11 @@ struct plat_file {
 
 static _Thread_local sigjmp_buf *guard_jmp;
 
-#define MAX_OPEN_ROOTS 32
-
 /*
- * An allowed root kept open.  A request walking down from it holds a use;
- * a root let go while in use is closed by its last user, so no lock is
- * held across the walk (a walk can hang on a dead file system).
+ * An allowed root kept open, at most one for each root configured.  A
+ * request walking down from it holds a use; a root let go while in use is
+ * closed by its last user, so no lock is held across the walk (a walk can
+ * hang on a dead file system).
  */
 struct open_root {
     char *path;
@@ -56,7 +55,6 @@ struct open_root {
 
 static pthread_mutex_t roots_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct open_root *open_roots;
-static int nopen_roots;
 
 static void root_free(struct open_root *r)
 {
@@ -79,7 +77,6 @@ static void roots_forget(void)
         }
     }
     open_roots = NULL;
-    nopen_roots = 0;
     pthread_mutex_unlock(&roots_lock);
     for (r = unused; r; r = next) {
         next = r->next;
@@ -96,7 +93,7 @@ static struct open_root *root_find_locked(const char *path)
     return r;
 }
 
-/* Keep fd open for path, as *r with one use, if there is room. */
+/* Keep fd open for path, as *r with one use, unless another thread did. */
 static void root_keep(const char *path, int fd, struct open_root **r)
 {
     struct open_root *n = malloc(sizeof(*n));
@@ -110,10 +107,9 @@ static void root_keep(const char *path, int fd, struct open_root **r)
     n->users = 1;
     n->let_go = false;
     pthread_mutex_lock(&roots_lock);
-    if (nopen_roots < MAX_OPEN_ROOTS && !root_find_locked(path)) {
+    if (!root_find_locked(path)) {
         n->next = open_roots;
         open_roots = n;
-        nopen_roots++;
         *r = n;
     }
     pthread_mutex_unlock(&roots_lock);

@@ -101,8 +101,8 @@ static wp_code map_and_run(struct job *j, plat_file *f)
 
 static wp_code on_file(struct job *j)
 {
-    char *local_root = NULL, why[256];
-    const char *rel;
+    const char *local_root, *rel;
+    char why[256];
     plat_file *f = NULL;
     uint64_t size;
     wp_code rc = host_path(j);
@@ -112,7 +112,6 @@ static wp_code on_file(struct job *j)
     if (config_locate(j->cfg, j->host, &local_root, &rel, j->err, sizeof(j->err)) < 0)
         return WP_PATH_NOT_ALLOWED;
     rc = plat_file_open(local_root, rel, j->write, &f, &size, why, sizeof(why));
-    free(local_root);
     if (rc != WP_OK) {
         snprintf(j->err, sizeof(j->err), "%s: %s", j->host, why);
         return rc;
