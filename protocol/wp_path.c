@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wp_mountinfo.h"
 #include "wp_path.h"
 
 static int fail(int e, char *err, size_t errlen, const char *fmt, ...)
@@ -239,54 +240,40 @@ int wp_path_host_to_guest(const char *host, const char *automount_root,
     return append_components(p, "\\/", '/', out, outlen, &pos, err, errlen);
 }
 
+struct root_search {
+    char *out;
+    size_t outlen;
+};
+
 /*
- * mountinfo lines: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [TAGS] - FSTYPE SOURCE SUPER".
  * WSL1 shows drvfs as the type, WSL2 as a 9p mount whose source is "drvfs"
  * (or C:\ with aname=drvfs).  The root is the mount point's parent.
  */
-static bool drvfs_root(char *line, char *root, size_t rootlen)
+static int drvfs_root(void *arg, const struct wp_mount *m)
 {
-    char *save = NULL, *f[6] = { 0 };
-    char *tok = strtok_r(line, " ", &save);
-    char *fstype = NULL, *source = NULL, *super = NULL, *slash;
-    int i = 0;
+    struct root_search *rs = arg;
+    const char *slash = strrchr(m->mount_point, '/');
+    size_t len;
 
-    for (; tok && i < 6; tok = strtok_r(NULL, " ", &save))
-        f[i++] = tok;
-    for (; tok && strcmp(tok, "-") != 0; tok = strtok_r(NULL, " ", &save))
-        ;
-    if (!tok || !f[4])
-        return false;
-    fstype = strtok_r(NULL, " ", &save);
-    source = strtok_r(NULL, " ", &save);
-    super = strtok_r(NULL, " \n", &save);
-    if (!fstype || !(strcmp(fstype, "drvfs") == 0 ||
-                     (strcmp(fstype, "9p") == 0 &&
-                      ((source && strcmp(source, "drvfs") == 0) ||
-                       (super && strstr(super, "aname=drvfs"))))))
-        return false;
-    slash = strrchr(f[4], '/');
-    if (!slash || slash == f[4] || !is_letter(slash[1]) || slash[2] != '\0')
-        return false;
-    slash[1] = '\0';
-    if (strlen(f[4]) >= rootlen)
-        return false;
-    strcpy(root, f[4]);
-    return true;
+    if (!(strcmp(m->fstype, "drvfs") == 0 ||
+          (strcmp(m->fstype, "9p") == 0 &&
+           (strcmp(m->source, "drvfs") == 0 || strstr(m->super_opts, "aname=drvfs")))))
+        return 0;
+    if (!slash || slash == m->mount_point || !is_letter(slash[1]) || slash[2] != '\0')
+        return 0;
+    len = (size_t)(slash - m->mount_point) + 1;
+    if (len >= rs->outlen)
+        return 0;
+    memcpy(rs->out, m->mount_point, len);
+    rs->out[len] = '\0';
+    return 1;
 }
 
 int wp_path_find_automount_root(const char *mountinfo, char *out, size_t outlen)
 {
-    FILE *fp = fopen(mountinfo ? mountinfo : "/proc/self/mountinfo", "r");
-    char line[4096];
-    bool found = false;
+    struct root_search rs = { out, outlen };
 
-    if (fp) {
-        while (!found && fgets(line, sizeof(line), fp))
-            found = drvfs_root(line, out, outlen);
-        fclose(fp);
-    }
-    if (found)
+    if (wp_mountinfo_each(mountinfo, drvfs_root, &rs) > 0)
         return 0;
     if (outlen < sizeof(WP_DEFAULT_AUTOMOUNT_ROOT)) {
         errno = ENAMETOOLONG;

@@ -206,6 +206,19 @@ START_TEST(test_path_automount_root_from_wsl1_mountinfo)
 }
 END_TEST
 
+/* mountinfo writes a blank as \040: a root with a space in it still works. */
+START_TEST(test_path_automount_root_unescapes_blanks)
+{
+    char *mi = write_mountinfo(
+        "87 27 0:58 / /my\\040drives/c rw,noatime - 9p drvfs rw,aname=drvfs;path=C:\\\n");
+    char out[256];
+
+    ck_assert_int_eq(wp_path_find_automount_root(mi, out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "/my drives/");
+    unlink(mi);
+}
+END_TEST
+
 START_TEST(test_path_automount_root_falls_back_to_mnt)
 {
     char *mi = write_mountinfo("22 27 0:20 / /proc rw,nosuid - proc proc rw\n");
@@ -237,6 +250,7 @@ static Suite *path_suite(void)
     tcase_add_test(tc, test_path_trailing_separator_tolerated);
     tcase_add_test(tc, test_path_automount_root_from_wsl2_mountinfo);
     tcase_add_test(tc, test_path_automount_root_from_wsl1_mountinfo);
+    tcase_add_test(tc, test_path_automount_root_unescapes_blanks);
     tcase_add_test(tc, test_path_automount_root_falls_back_to_mnt);
     suite_add_tcase(s, tc);
     return s;
