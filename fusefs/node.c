@@ -17,7 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define FUSE_USE_VERSION 312
 #include <fuse_log.h>
 
 #include "node.h"

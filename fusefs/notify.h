@@ -20,7 +20,6 @@
 #ifndef WINAPIFS_NOTIFY_H
 #define WINAPIFS_NOTIFY_H
 
-#define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <stdbool.h>

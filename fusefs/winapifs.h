@@ -12,7 +12,6 @@
 #ifndef WINAPIFS_H
 #define WINAPIFS_H
 
-#define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
 #include <stdatomic.h>
 
@@ -20,8 +19,8 @@
 #include "notify.h"
 #include "winapi.h"
 
-#if FUSE_MAJOR_VERSION == 3 && FUSE_MINOR_VERSION < 12
-#error "winapifs needs libfuse 3.12 or later"
+#if FUSE_MAJOR_VERSION == 3 && FUSE_MINOR_VERSION < 17
+#error "winapifs needs libfuse 3.17 or later"
 #endif
 
 /*

@@ -4,14 +4,17 @@
 #
 #   scripts/build-json-c-mingw.sh [PREFIX]     (default: _build/mingw-prefix)
 #
-# Debian has no mingw package of json-c.  This adds a deb-src entry for the
-# archive apt already uses (if none is there), fetches the source of the
-# json-c that Debian ships (apt-get source), and runs its CMake build with a
-# mingw toolchain file.  configure then finds it with
+# Debian has no mingw package of json-c.  This fetches the source of the
+# json-c that Debian ships in the system's release (VERSION_CODENAME of
+# /etc/os-release on Debian, else bookworm) with scripts/apt-source.sh
+# (apt-get source, verified by apt, with a private sources list and apt state
+# under _build/apt/; nothing under /etc/apt changes) into _build/json-c-src,
+# and runs its CMake build with a mingw toolchain file.  configure then finds
+# it with
 #   PKG_CONFIG_LIBDIR=PREFIX/lib/pkgconfig
 # Quick when already built: it does nothing if PREFIX has json-c.pc and
-# libjson-c.a.  Needs root for apt (or the source already unpacked in
-# _build/json-c-src).
+# libjson-c.a.  Needs dpkg-dev (dpkg-source), which apt-source.sh installs
+# when run as root.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +22,6 @@ build=$top/_build
 prefix=${1:-$build/mingw-prefix}
 host=x86_64-w64-mingw32
 srcdir=$build/json-c-src
-apt="apt-get -o DPkg::Lock::Timeout=60 -o Acquire::Retries=3"
 
 say() { echo "build-json-c-mingw: $*" >&2; }
 
@@ -28,35 +30,23 @@ if [ -f "$prefix/lib/pkgconfig/json-c.pc" ] && [ -f "$prefix/lib/libjson-c.a" ];
     exit 0
 fi
 
-# A deb-src line for every deb line of Debian's own archive, in the file
-# format apt is using here (deb822 .sources or one-line .list).
-add_deb_src() {
-    list=/etc/apt/sources.list.d/winapifs-deb-src
-    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-        sed -n -e 's/^Types:.*\bdeb\b.*/Types: deb-src/' -e 'p' \
-            /etc/apt/sources.list.d/debian.sources >"$list.sources"
-    elif [ -f /etc/apt/sources.list ]; then
-        sed -n 's/^deb \(.*debian.*\)/deb-src \1/p' /etc/apt/sources.list >"$list.list"
-    else
-        say "cannot find Debian's apt sources to add a deb-src entry"
-        exit 1
+# The suite json-c comes from: the system's own Debian release.
+suite() {
+    id='' codename=''
+    if [ -f /etc/os-release ]; then
+        id=$(sed -n 's/^ID=//p' /etc/os-release | tr -d '"')
+        codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release | tr -d '"')
     fi
-    say "added a deb-src entry ($list.*); apt-get update"
-    $apt update -qq
+    if [ "$id" = debian ] && [ -n "$codename" ]; then
+        echo "$codename"
+    else
+        echo bookworm
+    fi
 }
 
 fetch_source() {
-    command -v dpkg-source >/dev/null || $apt install -y --no-install-recommends dpkg-dev
-    if ! apt-cache showsrc json-c 2>/dev/null | grep -q '^Package: json-c'; then
-        add_deb_src
-    fi
-    rm -rf "$srcdir.tmp"
-    mkdir -p "$srcdir.tmp"
-    (cd "$srcdir.tmp" && $apt -o APT::Sandbox::User=root source -qq json-c)
-    dir=$(find "$srcdir.tmp" -mindepth 1 -maxdepth 1 -type d -name 'json-c-*' | head -n 1)
-    [ -n "$dir" ] && [ -f "$dir/CMakeLists.txt" ] || { say "apt-get source json-c gave no source tree"; exit 1; }
-    rm -rf "$srcdir"
-    mv "$srcdir.tmp" "$srcdir"
+    tree=$("$top/scripts/apt-source.sh" "$(suite)" json-c "$srcdir")
+    [ -f "$tree/CMakeLists.txt" ] || { say "apt-get source json-c gave no source tree"; exit 1; }
 }
 
 for tool in cmake make "$host-gcc"; do
