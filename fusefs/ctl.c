@@ -234,8 +234,9 @@ static int ctl_send(struct wfs *fs, struct node *n, const struct ctl_req *c)
     char *response = NULL;
     int rc, err;
 
-    if (fstat(n->fd, &st) < 0)
-        return errno;
+    err = node_stat(&fs->ns, n, &st, 0);
+    if (err)
+        return err;
     status_begin(n);
     rc = winapi_request_path(fs->host, n->backing_path, (uint64_t)st.st_size,
                              n->buffer_id, &c->r, &response);
@@ -245,106 +246,88 @@ static int ctl_send(struct wfs *fs, struct node *n, const struct ctl_req *c)
     return err;
 }
 
-static void ctl_process(struct wfs *fs, fuse_req_t req, fuse_ino_t ino,
-                        struct node *n, const char *value, size_t size)
+/*
+ * Run what was written to user.winapi.process.  *job is set when the host
+ * may have written the buffer: the caller must then have the cache dropped
+ * before it answers.  Allocated before the host is asked, so that once the
+ * host has written nothing can stop that.
+ */
+static int ctl_process(struct wfs *fs, struct node *n, const char *value,
+                       size_t size, struct notify_job **job)
 {
-    struct notify_job *job = NULL;
     struct ctl_req c;
     int err;
 
-    if (n->is_dir) {
-        fuse_reply_err(req, EISDIR);
-        return;
-    }
+    if (!node_is_reg(n))
+        return node_is_dir(n) ? EISDIR : EPERM;
     err = ctl_parse(value, size, &c);
-    if (err)
-        goto out;
-    /* Before the host is asked: afterwards, dropping the cache must not fail. */
-    if (may_write(&c.r) && !(job = notify_job_new())) {
+    if (!err && may_write(&c.r) && !(*job = notify_job_new()))
         err = ENOMEM;
-        goto out;
-    }
-    err = ctl_send(fs, n, &c);
-    if (job) {
-        /* The notifier answers, once the kernel's cache is gone. */
-        notify_submit(&fs->notifier, job, req, ino, err);
-        ctl_req_free(&c);
-        return;
-    }
-out:
+    if (!err)
+        err = ctl_send(fs, n, &c);
     ctl_req_free(&c);
-    fuse_reply_err(req, err);
+    return err;
 }
 
 /* ---- the API ---- */
 
-void ctl_setxattr(struct wfs *fs, fuse_req_t req, fuse_ino_t ino,
-                  struct node *n, const char *name, const char *value,
-                  size_t size)
+int ctl_set(struct wfs *fs, struct node *n, const char *name,
+            const char *value, size_t size, struct notify_job **job)
 {
+    *job = NULL;
     if (is_attr(name, "process"))
-        ctl_process(fs, req, ino, n, value, size);
-    else
-        fuse_reply_err(req, EPERM);     /* read-only, or reserved */
+        return ctl_process(fs, n, value, size, job);
+    return EPERM;       /* read-only, or reserved */
 }
 
-static void reply_string(fuse_req_t req, const char *v, size_t size)
+static int dup_string(const char *v, char **out)
 {
-    if (v)
-        wfs_reply_xattr(req, v, strlen(v), size);
-    else
-        fuse_reply_err(req, ENODATA);
+    if (!v)
+        return ENODATA;
+    *out = strdup(v);
+    return *out ? 0 : ENOMEM;
 }
 
 /* The result is copied under the lock: the next request replaces it. */
-static void reply_result(fuse_req_t req, struct node *n, size_t size)
+static int get_result(struct node *n, char **out)
 {
-    char *copy = NULL;
-    bool have;
+    int err;
 
     pthread_mutex_lock(&n->lock);
-    have = n->result != NULL;
-    if (have)
-        copy = strdup(n->result);
+    err = dup_string(n->result, out);
     pthread_mutex_unlock(&n->lock);
-    if (have && !copy)
-        fuse_reply_err(req, ENOMEM);
-    else
-        reply_string(req, copy, size);
-    free(copy);
+    return err;
 }
 
-static void reply_status(fuse_req_t req, struct node *n, size_t size)
+static int get_status(struct node *n, char **out)
 {
     const char *v;
 
     pthread_mutex_lock(&n->lock);
     v = status_names[n->in_flight ? NODE_PROCESSING : n->status];
     pthread_mutex_unlock(&n->lock);
-    reply_string(req, v, size);
+    return dup_string(v, out);
 }
 
-void ctl_getxattr(struct wfs *fs, fuse_req_t req, struct node *n,
-                  const char *name, size_t size)
+int ctl_get(struct node *n, const char *name, char **value)
 {
     char num[16];
 
-    (void)fs;
-    if (n->is_dir) {
-        fuse_reply_err(req, ENODATA);
-    } else if (is_attr(name, "buffer_id")) {
+    *value = NULL;
+    if (!node_is_reg(n))
+        return ENODATA;
+    if (is_attr(name, "buffer_id")) {
         snprintf(num, sizeof(num), "%u", n->buffer_id);
-        reply_string(req, num, size);
-    } else if (is_attr(name, "backing_path")) {
-        reply_string(req, n->backing_path, size);
-    } else if (is_attr(name, "host_path")) {
-        reply_string(req, n->host_path, size);
-    } else if (is_attr(name, "status")) {
-        reply_status(req, n, size);
-    } else if (is_attr(name, "result")) {
-        reply_result(req, n, size);
-    } else {
-        /* process is write-only; the rest of the prefix is reserved. */
-        fuse_reply_err(req, ENODATA);
+        return dup_string(num, value);
     }
+    if (is_attr(name, "backing_path"))
+        return dup_string(n->backing_path, value);
+    if (is_attr(name, "host_path"))
+        return dup_string(n->host_path, value);
+    if (is_attr(name, "status"))
+        return get_status(n, value);
+    if (is_attr(name, "result"))
+        return get_result(n, value);
+    /* process is write-only; the rest of the prefix is reserved. */
+    return ENODATA;
 }

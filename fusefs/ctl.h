@@ -26,18 +26,21 @@
 /* Whether name is in the reserved user.winapi. namespace. */
 bool ctl_is_control(const char *name);
 
-/* getxattr of a control attribute; replies. */
-void ctl_getxattr(struct wfs *fs, fuse_req_t req, struct node *n,
-                  const char *name, size_t size);
+/*
+ * The value of a control attribute, in *value (the caller frees it): 0 or
+ * a positive errno (ENODATA for one that has none, or no such attribute).
+ */
+int ctl_get(struct node *n, const char *name, char **value);
 
 /*
- * setxattr of a control attribute.  For user.winapi.process this sends
- * the request to the host and waits for the answer on the calling worker
- * (other requests go on in other workers); the reply comes from the
- * notifier when the operation may have written the buffer.
+ * setxattr of a control attribute: for user.winapi.process, send the
+ * request to the host and wait for the answer on the calling worker (other
+ * requests go on in other workers); EPERM for any other.  Returns 0 or the
+ * errno SPEC maps the host's answer to.  When *job is set the host may have
+ * written the buffer: the caller hands the job to the notifier, which drops
+ * the kernel's cache and then answers.
  */
-void ctl_setxattr(struct wfs *fs, fuse_req_t req, fuse_ino_t ino,
-                  struct node *n, const char *name, const char *value,
-                  size_t size);
+int ctl_set(struct wfs *fs, struct node *n, const char *name,
+            const char *value, size_t size, struct notify_job **job);
 
 #endif /* WINAPIFS_CTL_H */

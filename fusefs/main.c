@@ -25,7 +25,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "passthrough.h"
 #include "winapifs.h"
+#include "wp_mountinfo.h"
 #include "wp_path.h"
 
 /*
@@ -48,6 +50,8 @@ struct config {
     char *token_file;
     char *automount_root;
     int timeout;
+    char *passthrough;          /* auto, on, off */
+    enum pt_mode pt_mode;
     char *source;               /* mount.fuse3's first argument */
     char *mountpoint;
     bool max_threads_given;
@@ -68,6 +72,7 @@ static const struct fuse_opt config_spec[] = {
     CONFIG_OPT("token_file=%s", token_file),
     CONFIG_OPT("automount_root=%s", automount_root),
     CONFIG_OPT("timeout=%d", timeout),
+    CONFIG_OPT("passthrough=%s", passthrough),
     FUSE_OPT_KEY("max_threads=", KEY_MAX_THREADS),
     FUSE_OPT_KEY("fsname=", KEY_FSNAME),
     FUSE_OPT_KEY("subtype=", KEY_SUBTYPE),
@@ -95,6 +100,10 @@ static void usage(const char *progname)
 "    -o automount_root=DIR  guest root of the drive mounts (default: as\n"
 "                           wslpath finds it, else %s)\n"
 "    -o timeout=SECONDS     how long to wait for the host (default %d)\n"
+"    -o passthrough=MODE    auto: hand open files to the kernel where it\n"
+"                           allows (Linux 6.9+, as root), else serve reads\n"
+"                           and writes here; on: refuse to mount without\n"
+"                           it; off: never (default auto)\n"
 "    (winapifs's own defaults for the FUSE options below: max_threads=%d,\n"
 "    max_idle_threads=%d)\n"
 "\n",
@@ -160,6 +169,7 @@ static void config_free(struct config *c)
     free(c->host);
     free(c->token_file);
     free(c->automount_root);
+    free(c->passthrough);
     free(c->source);
     free(c->mountpoint);
 }
@@ -273,47 +283,36 @@ static int check_backing_dir(const char *dir, const char *root)
     return 0;
 }
 
-/* mountinfo escapes blanks and backslashes as \ooo. */
-static void unescape(char *s)
-{
-    char *out = s;
+struct mount_search {
+    const char *path;
+    char dev[32];
+    bool found;
+};
 
-    for (; *s; s++) {
-        if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7' &&
-            s[3] >= '0' && s[3] <= '7') {
-            *out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-            s += 3;
-        } else {
-            *out++ = *s;
-        }
+/* The last mount at the path wins: it is the one on top. */
+static int match_mount(void *arg, const struct wp_mount *m)
+{
+    struct mount_search *ms = arg;
+
+    if (strcmp(m->mount_point, ms->path) == 0) {
+        ms->found = true;
+        snprintf(ms->dev, sizeof(ms->dev), "%s", m->dev);
     }
-    *out = '\0';
+    return 0;
 }
 
 /*
- * Find the mount at path in mountinfo: true, with its device ("0:42") in
- * dev, when something is mounted there (the last such mount, the one on
- * top, when several are).
+ * Find the mount at path: true, with its device ("0:42") in dev, when
+ * something is mounted there.
  */
 static bool mountinfo_find(const char *path, char *dev, size_t devlen)
 {
-    char line[2 * PATH_MAX], mp[PATH_MAX], d[32];
-    bool found = false;
-    FILE *fp = fopen("/proc/self/mountinfo", "r");
+    struct mount_search ms = { .path = path };
 
-    if (!fp)
+    if (wp_mountinfo_each(NULL, match_mount, &ms) < 0 || !ms.found)
         return false;
-    while (fgets(line, sizeof(line), fp)) {
-        if (sscanf(line, "%*s %*s %31s %*s %4095s", d, mp) != 2)
-            continue;
-        unescape(mp);
-        if (strcmp(mp, path) == 0) {
-            found = true;
-            snprintf(dev, devlen, "%s", d);
-        }
-    }
-    fclose(fp);
-    return found;
+    snprintf(dev, devlen, "%s", ms.dev);
+    return true;
 }
 
 static bool is_mount_point(const char *path)
@@ -374,6 +373,28 @@ static int check_mountpoint(const char *mp)
                         "mounted there\n", mp);
         return -1;
     }
+    return 0;
+}
+
+/*
+ * Whether to ask the kernel for passthrough: with =on, a mount that could
+ * not have it is refused here, before anything is mounted; with =auto one
+ * line says why it is off.
+ */
+static int passthrough_setup(struct pt_state *pt, enum pt_mode mode,
+                             const char *backing_dir)
+{
+    char why[160];
+
+    pt_state_init(pt, mode);
+    if (mode == PT_OFF || pt_probe(pt, backing_dir, why, sizeof(why)) == 0)
+        return 0;
+    if (mode == PT_ON) {
+        fprintf(stderr, "winapifs: passthrough=on: %s\n", why);
+        return -1;
+    }
+    fuse_log(FUSE_LOG_WARNING, "winapifs: kernel passthrough off: %s; the daemon "
+                               "serves reads and writes\n", why);
     return 0;
 }
 
@@ -438,8 +459,18 @@ static int session_loop(struct fuse_session *se, const struct fuse_cmdline_opts 
 
 static void print_version(void)
 {
+    struct pt_state pt;
+    char why[160];
+
+    pt_state_init(&pt, PT_AUTO);
     printf("winapifs version %s\n", PACKAGE_VERSION);
     printf("FUSE library version %s\n", fuse_pkgversion());
+    if (pt_probe(&pt, "/", why, sizeof(why)) == 0)
+        printf("kernel passthrough: available (a mount's user.winapi.passthrough "
+               "says whether the kernel granted it)\n");
+    else
+        printf("kernel passthrough: unavailable: %s\n", why);
+    pt_state_destroy(&pt);
     fflush(stdout);             /* fuse_lowlevel_version() runs fusermount3 */
     fuse_lowlevel_version();
 }
@@ -472,6 +503,11 @@ static int parse_args(struct fuse_args *args, struct config *cfg,
     if (opts->show_version) {
         print_version();
         return 1;
+    }
+    if (cfg->passthrough && pt_parse_mode(cfg->passthrough, &cfg->pt_mode) < 0) {
+        fprintf(stderr, "winapifs: passthrough=%s: expected auto, on or off\n",
+                cfg->passthrough);
+        return -1;
     }
     if (config_check(cfg) < 0 || make_absolute(&cfg->backing_dir) < 0 ||
         make_absolute(&cfg->automount_root) < 0 || make_absolute(&cfg->token_file) < 0)
@@ -507,6 +543,8 @@ int main(int argc, char *argv[])
         goto err_out3;
     }
     raise_fd_limit();
+    if (passthrough_setup(&fs.pt, cfg.pt_mode, winapi_backing_dir(fs.host)) < 0)
+        goto err_out4;
 
     fs.se = fuse_session_new(&args, &wfs_ops, sizeof(wfs_ops), &fs);
     if (!fs.se)
@@ -527,7 +565,7 @@ int main(int argc, char *argv[])
     }
 
     /* A signal (SIGTERM, SIGINT) ends the loop as cleanly as an unmount. */
-    ret = session_loop(fs.se, &opts, cfg.max_threads_given) < 0;
+    ret = session_loop(fs.se, &opts, cfg.max_threads_given) < 0 || fs.pt.refused;
 
     notify_stop(&fs.notifier);
 err_out7:
@@ -539,6 +577,7 @@ err_out5:
 err_out4:
     /* Every backing file this mount created goes with it. */
     node_ns_destroy(&fs.ns);
+    pt_state_destroy(&fs.pt);
 err_out3:
     winapi_close(fs.host);
 err_out2:

@@ -1,10 +1,10 @@
 /*
- * node.c - the namespace: a tree of inodes, a (parent, name) hash for
- * lookups, and the backing files of regular files.
+ * node.c - the namespace: inodes, a (directory, name) hash of the names
+ * that link them, and the backing files of regular files.
  *
  * FUSE inode numbers are the inodes' addresses, as in libfuse's
  * passthrough_ll: the kernel never uses a number after forgetting it, and
- * an inode is only freed once it has been forgotten and unlinked.
+ * an inode is only freed once it has been forgotten and has no name left.
  */
 #include "config.h"
 
@@ -26,6 +26,9 @@
 /* FUSE_ROOT_ID; the kernel always calls the root 1. */
 #define NODE_ROOT_ID 1
 
+/* Backing files are opened by name only in the backing directory, never followed. */
+#define BACKING_OPEN_FLAGS (O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+
 struct timespec node_now(void)
 {
     struct timespec t;
@@ -34,7 +37,7 @@ struct timespec node_now(void)
     return t;
 }
 
-/* ---- the (parent, name) hash ---- */
+/* ---- the (dir, name) hash ---- */
 
 static size_t hash_of(const struct node *dir, const char *name)
 {
@@ -47,31 +50,31 @@ static size_t hash_of(const struct node *dir, const char *name)
     return (size_t)(h ^ (h >> 29));
 }
 
-static struct node *hash_find(struct node_ns *ns, const struct node *dir,
-                              const char *name)
+static struct dentry *hash_find(struct node_ns *ns, const struct node *dir,
+                                const char *name)
 {
-    struct node *n = ns->hash[hash_of(dir, name) & (ns->hash_size - 1)];
+    struct dentry *d = ns->hash[hash_of(dir, name) & (ns->hash_size - 1)];
 
-    while (n && (n->parent != dir || strcmp(n->name, name) != 0))
-        n = n->hash_next;
-    return n;
+    while (d && (d->dir != dir || strcmp(d->name, name) != 0))
+        d = d->hash_next;
+    return d;
 }
 
 /* Double the table when it fills up; if memory is short, chains just grow. */
 static void hash_grow(struct node_ns *ns)
 {
     size_t size = ns->hash_size * 2;
-    struct node **t = calloc(size, sizeof(*t));
+    struct dentry **t = calloc(size, sizeof(*t));
 
     if (!t)
         return;
     for (size_t i = 0; i < ns->hash_size; i++) {
-        struct node *n = ns->hash[i], *next;
-        for (; n; n = next) {
-            size_t b = hash_of(n->parent, n->name) & (size - 1);
-            next = n->hash_next;
-            n->hash_next = t[b];
-            t[b] = n;
+        struct dentry *d = ns->hash[i], *next;
+        for (; d; d = next) {
+            size_t b = hash_of(d->dir, d->name) & (size - 1);
+            next = d->hash_next;
+            d->hash_next = t[b];
+            t[b] = d;
         }
     }
     free(ns->hash);
@@ -79,26 +82,26 @@ static void hash_grow(struct node_ns *ns)
     ns->hash_size = size;
 }
 
-static void hash_insert(struct node_ns *ns, struct node *n)
+static void hash_insert(struct node_ns *ns, struct dentry *d)
 {
     size_t b;
 
     if (ns->hash_count >= ns->hash_size)
         hash_grow(ns);
-    b = hash_of(n->parent, n->name) & (ns->hash_size - 1);
-    n->hash_next = ns->hash[b];
-    ns->hash[b] = n;
+    b = hash_of(d->dir, d->name) & (ns->hash_size - 1);
+    d->hash_next = ns->hash[b];
+    ns->hash[b] = d;
     ns->hash_count++;
 }
 
-static void hash_remove(struct node_ns *ns, struct node *n)
+static void hash_remove(struct node_ns *ns, struct dentry *d)
 {
-    struct node **pp = &ns->hash[hash_of(n->parent, n->name) & (ns->hash_size - 1)];
+    struct dentry **pp = &ns->hash[hash_of(d->dir, d->name) & (ns->hash_size - 1)];
 
-    while (*pp != n)
+    while (*pp != d)
         pp = &(*pp)->hash_next;
-    *pp = n->hash_next;
-    n->hash_next = NULL;
+    *pp = d->hash_next;
+    d->hash_next = NULL;
     ns->hash_count--;
 }
 
@@ -111,7 +114,7 @@ static struct node *node_alloc(mode_t mode, uid_t uid, gid_t gid)
     if (!n)
         return NULL;
     pthread_mutex_init(&n->lock, NULL);
-    n->is_dir = S_ISDIR(mode);
+    n->type = mode & S_IFMT;
     n->mode = mode;
     n->uid = uid;
     n->gid = gid;
@@ -121,19 +124,27 @@ static struct node *node_alloc(mode_t mode, uid_t uid, gid_t gid)
     return n;
 }
 
-static void node_free(struct node *n)
+static void backing_unlink(struct node_ns *ns, struct node *n)
+{
+    if (!n->backing_linked)
+        return;
+    if (unlinkat(ns->backing_dirfd, n->backing_name, 0) < 0 && errno != ENOENT)
+        fuse_log(FUSE_LOG_WARNING, "winapifs: cannot remove %s: %s\n",
+                 n->backing_path, strerror(errno));
+    n->backing_linked = false;
+}
+
+static void node_free(struct node_ns *ns, struct node *n)
 {
     if (n->fd >= 0)
         close(n->fd);
-    if (n->backing_linked && unlink(n->backing_path) < 0 && errno != ENOENT)
-        fuse_log(FUSE_LOG_WARNING, "winapifs: cannot remove %s: %s\n",
-                 n->backing_path, strerror(errno));
+    backing_unlink(ns, n);
     xattr_clear(&n->xattrs);
     pthread_mutex_destroy(&n->lock);
     free(n->result);
     free(n->backing_path);
     free(n->host_path);
-    free(n->name);
+    free(n->target);
     free(n);
 }
 
@@ -149,29 +160,41 @@ static void all_insert(struct node_ns *ns, struct node *n)
 /* Free n if nothing refers to it any more.  ns->lock held. */
 static void node_release(struct node_ns *ns, struct node *n)
 {
-    if (n == ns->root || n->parent || n->nlookup > 0)
+    if (n == ns->root || n->nlink > 0 || n->nlookup > 0)
         return;
     n->all_prev->all_next = n->all_next;
     n->all_next->all_prev = n->all_prev;
-    node_free(n);
+    node_free(ns, n);
 }
 
 /*
- * Give a new file its backing file.  Done before the tree is locked: on a
- * host share (drvfs, 9p) creating a file can take milliseconds, and
- * lookups elsewhere should not wait for it.
+ * Give a new file its backing file; keep its descriptor only if it is
+ * opened right away.  Done before the tree is locked: on a host share
+ * (drvfs, 9p) creating a file can take milliseconds, and lookups elsewhere
+ * should not wait for it.
  */
-static int backing_create(struct node_ns *ns, struct node *n)
+static int backing_create(struct node_ns *ns, struct node *n, bool open)
 {
     char path[WP_GUEST_PATH_MAX], host[WP_HOST_PATH_MAX], err[256];
+    int fd = wp_buf_create(ns->backing_dir, 0, path, sizeof(path), &n->buffer_id);
 
-    n->fd = wp_buf_create(ns->backing_dir, 0, path, sizeof(path), &n->buffer_id);
-    if (n->fd < 0)
+    if (fd < 0)
         return errno;
     n->backing_linked = true;
+    if (open) {
+        n->fd = fd;
+        n->nopen = 1;
+    } else {
+        close(fd);
+    }
     n->backing_path = strdup(path);
-    if (!n->backing_path)
+    if (!n->backing_path) {
+        /* node_free() cannot name it: remove it here. */
+        unlink(path);
+        n->backing_linked = false;
         return ENOMEM;
+    }
+    n->backing_name = strrchr(n->backing_path, '/') + 1;
     /* Checked for the directory at mount time; a name of ours always passes. */
     if (wp_path_guest_to_host(path, ns->automount_root, host, sizeof(host),
                               err, sizeof(err)) == 0)
@@ -179,16 +202,6 @@ static int backing_create(struct node_ns *ns, struct node *n)
     else
         fuse_log(FUSE_LOG_WARNING, "winapifs: %s: no host path: %s\n", path, err);
     return 0;
-}
-
-static void backing_unlink(struct node *n)
-{
-    if (!n->backing_linked)
-        return;
-    if (unlink(n->backing_path) < 0 && errno != ENOENT)
-        fuse_log(FUSE_LOG_WARNING, "winapifs: cannot remove %s: %s\n",
-                 n->backing_path, strerror(errno));
-    n->backing_linked = false;
 }
 
 /* ---- the tree; ns->lock held in all of these ---- */
@@ -201,127 +214,179 @@ static void dir_touch(struct node *dir)
     pthread_mutex_unlock(&dir->lock);
 }
 
-/* Link n into dir under name, which n now owns. */
-static void attach(struct node_ns *ns, struct node *dir, struct node *n, char *name)
+/*
+ * A name's coming or going changes its inode's link count and ctime.
+ * nlink is written under both locks, so either suffices to read it.
+ */
+static void links_changed(struct node *n, int delta)
 {
-    n->parent = dir;
-    n->name = name;
-    n->cookie = dir->next_cookie++;
-    n->sib_next = NULL;
-    n->sib_prev = dir->child_tail;
-    if (dir->child_tail)
-        dir->child_tail->sib_next = n;
-    else
-        dir->child_head = n;
-    dir->child_tail = n;
-    dir->nchildren++;
-    if (n->is_dir)
-        dir->nsubdirs++;
-    hash_insert(ns, n);
-    dir_touch(dir);
     pthread_mutex_lock(&n->lock);
-    n->nlink = n->is_dir ? 2 + n->nsubdirs : 1;
+    if (node_is_dir(n))
+        n->nlink = n->dent ? 2 + n->nsubdirs : 0;
+    else
+        n->nlink += delta;
     n->ctime = node_now();
     pthread_mutex_unlock(&n->lock);
 }
 
-/* Unlink n from its directory; returns its name, which the caller now owns. */
-static char *detach(struct node_ns *ns, struct node *n)
+/* Link d (naming d->node) into dir as the last entry. */
+static void attach(struct node_ns *ns, struct node *dir, struct dentry *d)
 {
-    struct node *dir = n->parent;
-    char *name = n->name;
-
-    hash_remove(ns, n);
-    if (n->sib_prev)
-        n->sib_prev->sib_next = n->sib_next;
+    d->dir = dir;
+    d->cookie = dir->next_cookie++;
+    d->sib_next = NULL;
+    d->sib_prev = dir->child_tail;
+    if (dir->child_tail)
+        dir->child_tail->sib_next = d;
     else
-        dir->child_head = n->sib_next;
-    if (n->sib_next)
-        n->sib_next->sib_prev = n->sib_prev;
-    else
-        dir->child_tail = n->sib_prev;
-    dir->nchildren--;
-    if (n->is_dir)
-        dir->nsubdirs--;
+        dir->child_head = d;
+    dir->child_tail = d;
+    dir->nchildren++;
+    if (node_is_dir(d->node)) {
+        dir->nsubdirs++;
+        d->node->dent = d;
+    }
+    hash_insert(ns, d);
     dir_touch(dir);
-    n->parent = NULL;
-    n->name = NULL;
-    n->sib_prev = n->sib_next = NULL;
-    pthread_mutex_lock(&n->lock);
-    n->nlink = 0;
-    n->ctime = node_now();
-    pthread_mutex_unlock(&n->lock);
-    return name;
+}
+
+/* Take d out of its directory; d stays the caller's. */
+static void detach(struct node_ns *ns, struct dentry *d)
+{
+    struct node *dir = d->dir;
+
+    hash_remove(ns, d);
+    if (d->sib_prev)
+        d->sib_prev->sib_next = d->sib_next;
+    else
+        dir->child_head = d->sib_next;
+    if (d->sib_next)
+        d->sib_next->sib_prev = d->sib_prev;
+    else
+        dir->child_tail = d->sib_prev;
+    dir->nchildren--;
+    if (node_is_dir(d->node)) {
+        dir->nsubdirs--;
+        d->node->dent = NULL;
+    }
+    dir_touch(dir);
+    d->dir = NULL;
+    d->sib_prev = d->sib_next = NULL;
+}
+
+static struct dentry *dentry_new(struct node *n, const char *name)
+{
+    struct dentry *d = calloc(1, sizeof(*d));
+
+    if (d && !(d->name = strdup(name))) {
+        free(d);
+        d = NULL;
+    }
+    if (d)
+        d->node = n;
+    return d;
+}
+
+static void dentry_free(struct dentry *d)
+{
+    if (d) {
+        free(d->name);
+        free(d);
+    }
+}
+
+/* Remove the name d and free it; its inode goes if nothing else holds it. */
+static void unlink_dentry(struct node_ns *ns, struct dentry *d)
+{
+    struct node *n = d->node;
+
+    detach(ns, d);
+    dentry_free(d);
+    links_changed(n, -1);
+    if (n->nlink == 0 && node_is_reg(n))
+        backing_unlink(ns, n);
+    node_release(ns, n);
 }
 
 /* A directory that was removed can hold nothing new. */
 static int dir_usable(const struct node_ns *ns, const struct node *dir)
 {
-    if (!dir->is_dir)
+    if (!node_is_dir(dir))
         return ENOTDIR;
-    if (dir != ns->root && !dir->parent)
+    if (dir != ns->root && !dir->dent)
         return ENOENT;
     return 0;
 }
 
+static struct node *parent_of(const struct node *dir)
+{
+    return dir->dent ? dir->dent->dir : NULL;
+}
+
 static bool is_ancestor(const struct node *a, const struct node *d)
 {
-    for (; d; d = d->parent)
+    for (; d; d = parent_of(d))
         if (d == a)
             return true;
     return false;
 }
 
-/* Take dst out of the tree because something is renamed over it. */
-static void replace(struct node_ns *ns, struct node *dst)
-{
-    free(detach(ns, dst));
-    if (!dst->is_dir)
-        backing_unlink(dst);
-    node_release(ns, dst);
-}
-
-static int move(struct node_ns *ns, struct node *src, struct node *dst,
+static int move(struct node_ns *ns, struct dentry *src, struct dentry *dst,
                 struct node *newdir, char **newname, unsigned flags)
 {
-    if (dst == src)
-        return 0;
+    struct node *n = src->node;
+
     if (dst && (flags & RENAME_NOREPLACE))
         return EEXIST;
-    if (src->is_dir && is_ancestor(src, newdir))
+    /* Two names of one file: rename(2) does nothing and succeeds. */
+    if (dst && dst->node == n)
+        return 0;
+    if (node_is_dir(n) && is_ancestor(n, newdir))
         return EINVAL;
     if (dst) {
-        if (src->is_dir && !dst->is_dir)
+        if (node_is_dir(n) && !node_is_dir(dst->node))
             return ENOTDIR;
-        if (!src->is_dir && dst->is_dir)
+        if (!node_is_dir(n) && node_is_dir(dst->node))
             return EISDIR;
-        if (dst->is_dir && dst->nchildren > 0)
+        if (node_is_dir(dst->node) && dst->node->nchildren > 0)
             return ENOTEMPTY;
-        replace(ns, dst);
+        unlink_dentry(ns, dst);
     }
-    free(detach(ns, src));
-    attach(ns, newdir, src, *newname);
+    detach(ns, src);
+    free(src->name);
+    src->name = *newname;
     *newname = NULL;
+    attach(ns, newdir, src);
+    links_changed(n, 0);
     return 0;
 }
 
-static int exchange(struct node_ns *ns, struct node *a, struct node *b)
+/* The two names stay where they are; the inodes they name trade places. */
+static int exchange(struct dentry *a, struct dentry *b)
 {
-    struct node *adir, *bdir;
-    char *aname, *bname;
+    struct node *an = a->node, *bn = b->node;
 
-    if (!b)
-        return ENOENT;
-    if (a == b)
+    if (an == bn)
         return 0;
-    adir = a->parent;
-    bdir = b->parent;
-    if ((a->is_dir && is_ancestor(a, bdir)) || (b->is_dir && is_ancestor(b, adir)))
+    if ((node_is_dir(an) && is_ancestor(an, b->dir)) ||
+        (node_is_dir(bn) && is_ancestor(bn, a->dir)))
         return EINVAL;
-    aname = detach(ns, a);
-    bname = detach(ns, b);
-    attach(ns, bdir, a, bname);
-    attach(ns, adir, b, aname);
+    a->node = bn;
+    b->node = an;
+    if (node_is_dir(an)) {
+        an->dent = b;
+        a->dir->nsubdirs--;
+        b->dir->nsubdirs++;
+    }
+    if (node_is_dir(bn)) {
+        bn->dent = a;
+        b->dir->nsubdirs--;
+        a->dir->nsubdirs++;
+    }
+    dir_touch(a->dir);
+    dir_touch(b->dir);
+    links_changed(an, 0);
+    links_changed(bn, 0);
     return 0;
 }
 
@@ -332,6 +397,7 @@ int node_ns_init(struct node_ns *ns, const char *backing_dir,
 {
     memset(ns, 0, sizeof(*ns));
     pthread_mutex_init(&ns->lock, NULL);
+    ns->all.all_next = ns->all.all_prev = &ns->all;
     ns->backing_dirfd = open(backing_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (ns->backing_dirfd < 0) {
         int e = errno;
@@ -339,7 +405,6 @@ int node_ns_init(struct node_ns *ns, const char *backing_dir,
         errno = e;
         return -1;
     }
-    ns->all.all_next = ns->all.all_prev = &ns->all;
     ns->next_ino = NODE_ROOT_ID;
     ns->hash_size = 64;
     ns->hash = calloc(ns->hash_size, sizeof(*ns->hash));
@@ -362,9 +427,16 @@ void node_ns_destroy(struct node_ns *ns)
 {
     struct node *n, *next;
 
+    for (size_t i = 0; ns->hash && i < ns->hash_size; i++) {
+        struct dentry *d = ns->hash[i], *dnext;
+        for (; d; d = dnext) {
+            dnext = d->hash_next;
+            dentry_free(d);
+        }
+    }
     for (n = ns->all.all_next; n && n != &ns->all; n = next) {
         next = n->all_next;
-        node_free(n);
+        node_free(ns, n);
     }
     if (ns->backing_dirfd >= 0)
         close(ns->backing_dirfd);
@@ -396,79 +468,121 @@ void node_ref_locked(struct node *n)
 int node_lookup(struct node_ns *ns, struct node *dir, const char *name,
                 struct node **out)
 {
-    struct node *n;
+    struct dentry *d;
 
     *out = NULL;
     if (strlen(name) > NAME_MAX)
         return ENAMETOOLONG;
-    if (!dir->is_dir)
+    if (!node_is_dir(dir))
         return ENOTDIR;
     pthread_mutex_lock(&ns->lock);
-    n = hash_find(ns, dir, name);
-    if (n)
-        n->nlookup++;
+    d = hash_find(ns, dir, name);
+    if (d) {
+        d->node->nlookup++;
+        *out = d->node;
+    }
     pthread_mutex_unlock(&ns->lock);
-    *out = n;
+    return 0;
+}
+
+/* Link a new inode n into dir under d's name, with one kernel reference. */
+static int create_locked(struct node_ns *ns, struct node *dir, struct dentry *d)
+{
+    int err = dir_usable(ns, dir);
+
+    if (!err && hash_find(ns, dir, d->name))
+        err = EEXIST;
+    if (err)
+        return err;
+    all_insert(ns, d->node);
+    attach(ns, dir, d);
+    links_changed(d->node, 1);
+    d->node->nlookup = 1;
     return 0;
 }
 
 int node_create(struct node_ns *ns, struct node *dir, const char *name,
-                mode_t mode, uid_t uid, gid_t gid, struct node **out)
+                mode_t mode, uid_t uid, gid_t gid, const char *target,
+                bool open, struct node **out)
 {
     struct node *n;
-    char *dup;
+    struct dentry *d = NULL;
     int err = ENOMEM;
 
     *out = NULL;
     if (strlen(name) > NAME_MAX)
         return ENAMETOOLONG;
     n = node_alloc(mode, uid, gid);
-    dup = strdup(name);
-    if (!n || !dup)
+    if (!n || !(d = dentry_new(n, name)))
         goto fail;
-    if (!n->is_dir && (err = backing_create(ns, n)) != 0)
+    if (target && !(n->target = strdup(target)))
         goto fail;
+    if (node_is_reg(n) && (err = backing_create(ns, n, open)) != 0)
+        goto fail;
+    pthread_mutex_lock(&ns->lock);
+    err = create_locked(ns, dir, d);
+    pthread_mutex_unlock(&ns->lock);
+    if (err)
+        goto fail;
+    *out = n;
+    return 0;
+fail:
+    dentry_free(d);
+    if (n)
+        node_free(ns, n);
+    return err;
+}
+
+int node_link(struct node_ns *ns, struct node *n, struct node *dir,
+              const char *name)
+{
+    struct dentry *d;
+    int err;
+
+    if (node_is_dir(n))
+        return EPERM;
+    if (strlen(name) > NAME_MAX)
+        return ENAMETOOLONG;
+    if (!(d = dentry_new(n, name)))
+        return ENOMEM;
     pthread_mutex_lock(&ns->lock);
     err = dir_usable(ns, dir);
     if (!err && hash_find(ns, dir, name))
         err = EEXIST;
-    if (err) {
-        pthread_mutex_unlock(&ns->lock);
-        goto fail;
+    /* A file whose last name is gone cannot get a new one: its data is. */
+    if (!err && n->nlink == 0)
+        err = ENOENT;
+    if (!err) {
+        attach(ns, dir, d);
+        links_changed(n, 1);
+        n->nlookup++;
     }
-    all_insert(ns, n);
-    attach(ns, dir, n, dup);
-    n->nlookup = 1;
     pthread_mutex_unlock(&ns->lock);
-    *out = n;
-    return 0;
-fail:
-    free(dup);
-    if (n)
-        node_free(n);
+    if (err)
+        dentry_free(d);
     return err;
 }
 
 int node_remove(struct node_ns *ns, struct node *dir, const char *name,
                 bool want_dir)
 {
-    struct node *n;
+    struct dentry *d;
     int err = 0;
 
     pthread_mutex_lock(&ns->lock);
-    n = dir->is_dir ? hash_find(ns, dir, name) : NULL;
-    if (!dir->is_dir)
+    d = node_is_dir(dir) ? hash_find(ns, dir, name) : NULL;
+    if (!node_is_dir(dir))
         err = ENOTDIR;
-    else if (!n)
+    else if (!d)
         err = ENOENT;
-    else if (want_dir && !n->is_dir)
+    else if (want_dir && !node_is_dir(d->node))
         err = ENOTDIR;
-    else if (!want_dir && n->is_dir)
+    else if (!want_dir && node_is_dir(d->node))
         err = EISDIR;
-    else if (n->nchildren > 0)
+    else if (d->node->nchildren > 0)
         err = ENOTEMPTY;
     else
-        replace(ns, n);
+        unlink_dentry(ns, d);
     pthread_mutex_unlock(&ns->lock);
     return err;
 }
@@ -476,7 +590,7 @@ int node_remove(struct node_ns *ns, struct node *dir, const char *name,
 int node_rename(struct node_ns *ns, struct node *dir, const char *name,
                 struct node *newdir, const char *newname, unsigned flags)
 {
-    struct node *src, *dst;
+    struct dentry *src, *dst;
     char *dup;
     int err;
 
@@ -488,16 +602,16 @@ int node_rename(struct node_ns *ns, struct node *dir, const char *name,
     if (!dup)
         return ENOMEM;
     pthread_mutex_lock(&ns->lock);
-    err = dir->is_dir ? dir_usable(ns, newdir) : ENOTDIR;
+    err = node_is_dir(dir) ? dir_usable(ns, newdir) : ENOTDIR;
     src = err ? NULL : hash_find(ns, dir, name);
     if (!err && !src)
         err = ENOENT;
     if (!err) {
         dst = hash_find(ns, newdir, newname);
-        if (flags & RENAME_EXCHANGE)
-            err = exchange(ns, src, dst);
-        else
+        if (!(flags & RENAME_EXCHANGE))
             err = move(ns, src, dst, newdir, &dup, flags);
+        else
+            err = dst ? exchange(src, dst) : ENOENT;
     }
     pthread_mutex_unlock(&ns->lock);
     free(dup);
@@ -512,6 +626,46 @@ void node_forget(struct node_ns *ns, struct node *n, uint64_t count)
     pthread_mutex_unlock(&ns->lock);
 }
 
+/* ---- backing files ---- */
+
+int node_open(struct node_ns *ns, struct node *n)
+{
+    int err = 0;
+
+    if (!node_is_reg(n))
+        return node_is_dir(n) ? EISDIR : ELOOP;
+    pthread_mutex_lock(&ns->lock);
+    pthread_mutex_lock(&n->lock);
+    if (n->fd < 0) {
+        /* Unlinked and closed: nothing is left to open. */
+        if (!n->backing_linked)
+            err = ENOENT;
+        else if ((n->fd = openat(ns->backing_dirfd, n->backing_name,
+                                 O_RDWR | BACKING_OPEN_FLAGS)) < 0)
+            err = errno;
+    }
+    if (!err)
+        n->nopen++;
+    pthread_mutex_unlock(&n->lock);
+    pthread_mutex_unlock(&ns->lock);
+    return err;
+}
+
+int node_close(struct node *n)
+{
+    int id = 0;
+
+    pthread_mutex_lock(&n->lock);
+    if (n->nopen > 0 && --n->nopen == 0) {
+        close(n->fd);
+        n->fd = -1;
+        id = n->backing_id;
+        n->backing_id = 0;
+    }
+    pthread_mutex_unlock(&n->lock);
+    return id;
+}
+
 static struct timespec later(struct timespec a, struct timespec b)
 {
     if (a.tv_sec != b.tv_sec)
@@ -519,46 +673,106 @@ static struct timespec later(struct timespec a, struct timespec b)
     return a.tv_nsec > b.tv_nsec ? a : b;
 }
 
-int node_stat(struct node *n, struct stat *st, blksize_t blksize)
+/* The backing file's stat; n->lock held, which keeps n->fd open. */
+static int backing_stat(struct node_ns *ns, struct node *n, struct stat *st)
 {
+    int res;
+
+    if (n->fd >= 0)
+        res = fstat(n->fd, st);
+    else if (n->backing_linked)
+        res = fstatat(ns->backing_dirfd, n->backing_name, st, AT_SYMLINK_NOFOLLOW);
+    else
+        return 0;       /* gone, and closed: an empty file */
+    return res < 0 ? errno : 0;
+}
+
+int node_stat(struct node_ns *ns, struct node *n, struct stat *st,
+              blksize_t blksize)
+{
+    int err = 0;
+
     memset(st, 0, sizeof(*st));
-    if (!n->is_dir && fstat(n->fd, st) < 0)
-        return errno;
     pthread_mutex_lock(&n->lock);
+    if (node_is_reg(n))
+        err = backing_stat(ns, n, st);
     st->st_ino = n->ino;
     st->st_mode = n->mode;
     st->st_nlink = n->nlink;
     st->st_uid = n->uid;
     st->st_gid = n->gid;
-    if (n->is_dir) {
-        st->st_size = 4096;
-        st->st_blocks = 8;
+    if (node_is_reg(n)) {
+        st->st_ctim = later(st->st_ctim, n->ctime);
+    } else {
+        st->st_size = node_is_dir(n) ? 4096 : (off_t)strlen(n->target);
+        st->st_blocks = node_is_dir(n) ? 8 : 0;
         st->st_atim = n->atime;
         st->st_mtim = n->mtime;
         st->st_ctim = n->ctime;
-    } else {
-        st->st_ctim = later(st->st_ctim, n->ctime);
     }
     st->st_blksize = blksize;
     pthread_mutex_unlock(&n->lock);
-    return 0;
+    return err;
+}
+
+int node_truncate(struct node_ns *ns, struct node *n, off_t size)
+{
+    int fd, err = 0;
+
+    if (!node_is_reg(n))
+        return node_is_dir(n) ? EISDIR : EINVAL;
+    pthread_mutex_lock(&n->lock);
+    fd = n->fd;
+    if (fd < 0 && n->backing_linked)
+        fd = openat(ns->backing_dirfd, n->backing_name, O_WRONLY | BACKING_OPEN_FLAGS);
+    if (fd < 0)
+        err = n->backing_linked ? errno : ENOENT;
+    else if (ftruncate(fd, size) < 0)
+        err = errno;
+    if (fd >= 0 && fd != n->fd)
+        close(fd);
+    pthread_mutex_unlock(&n->lock);
+    return err;
+}
+
+int node_utimens(struct node_ns *ns, struct node *n, const struct timespec ts[2])
+{
+    struct timespec now = node_now();
+    int res = 0;
+
+    pthread_mutex_lock(&n->lock);
+    if (node_is_reg(n)) {
+        if (n->fd >= 0)
+            res = futimens(n->fd, ts);
+        else if (n->backing_linked)
+            res = utimensat(ns->backing_dirfd, n->backing_name, ts, AT_SYMLINK_NOFOLLOW);
+    } else {
+        if (ts[0].tv_nsec != UTIME_OMIT)
+            n->atime = ts[0].tv_nsec == UTIME_NOW ? now : ts[0];
+        if (ts[1].tv_nsec != UTIME_OMIT)
+            n->mtime = ts[1].tv_nsec == UTIME_NOW ? now : ts[1];
+        n->ctime = now;
+    }
+    pthread_mutex_unlock(&n->lock);
+    return res < 0 ? errno : 0;
 }
 
 int node_readdir(struct node_ns *ns, struct node *dir, uint64_t cookie,
                  node_dir_fn *fn, void *arg)
 {
-    struct node *c;
+    struct node *up;
 
-    if (!dir->is_dir)
+    if (!node_is_dir(dir))
         return ENOTDIR;
     pthread_mutex_lock(&ns->lock);
+    up = parent_of(dir);
     if (cookie < 1 && fn(arg, ".", dir, 1) != 0)
         goto out;
-    if (cookie < 2 && fn(arg, "..", dir->parent ? dir->parent : dir, 2) != 0)
+    if (cookie < 2 && fn(arg, "..", up ? up : dir, 2) != 0)
         goto out;
-    /* Children are in cookie order: skip what the caller has seen. */
-    for (c = dir->child_head; c; c = c->sib_next)
-        if (c->cookie > cookie && fn(arg, c->name, c, c->cookie) != 0)
+    /* Entries are in cookie order: skip what the caller has seen. */
+    for (struct dentry *d = dir->child_head; d; d = d->sib_next)
+        if (d->cookie > cookie && fn(arg, d->name, d->node, d->cookie) != 0)
             break;
 out:
     pthread_mutex_unlock(&ns->lock);

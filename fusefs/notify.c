@@ -92,11 +92,6 @@ struct notify_job *notify_job_new(void)
     return calloc(1, sizeof(struct notify_job));
 }
 
-void notify_job_free(struct notify_job *job)
-{
-    free(job);
-}
-
 void notify_submit(struct notifier *nt, struct notify_job *job,
                    fuse_req_t req, fuse_ino_t ino, int err)
 {

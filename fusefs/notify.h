@@ -47,7 +47,6 @@ void notify_stop(struct notifier *nt);
  * written nothing can stop the cache from being dropped.  NULL (ENOMEM).
  */
 struct notify_job *notify_job_new(void);
-void notify_job_free(struct notify_job *job);
 
 /*
  * Invalidate ino's cached pages and attributes, then answer req with err

@@ -3,15 +3,21 @@
  *
  * Each handler turns one request into calls on node.c (the namespace), on
  * the backing file's descriptor (the data), on xattr.c or on ctl.c, and
- * replies.  The daemon keeps no copy of any data: reads are answered with
- * fd-backed buffers that libfuse splices from the backing file into
- * /dev/fuse, and a write goes from the request buffer into the backing
- * file before it is answered (see WFS_MAX_WRITE for why not by splice).
+ * replies; nothing below calls back up here.
+ *
+ * With kernel passthrough (passthrough.c) an open file is handed to the
+ * kernel, which reads, writes and maps the backing file itself: its page
+ * cache is the one the host maps.  Without it the daemon keeps no copy of
+ * any data either: reads are answered with fd-backed buffers that libfuse
+ * splices from the backing file into /dev/fuse, and a write goes from the
+ * request buffer into the backing file before it is answered (see
+ * WFS_MAX_WRITE for why not by splice).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +25,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "passthrough.h"
 #include "winapifs.h"
 
 _Static_assert(FUSE_ROOT_ID == 1, "node.c calls the root 1");
@@ -43,7 +50,7 @@ static int fill_entry(struct wfs *fs, struct node *n, struct fuse_entry_param *e
     e->ino = node_id(&fs->ns, n);
     e->attr_timeout = WFS_ATTR_TIMEOUT;
     e->entry_timeout = WFS_ENTRY_TIMEOUT;
-    return node_stat(n, &e->attr, WFS_MAX_WRITE);
+    return node_stat(&fs->ns, n, &e->attr, WFS_MAX_WRITE);
 }
 
 /*
@@ -100,20 +107,13 @@ static void wfs_forget_multi(fuse_req_t req, size_t count,
 static void wfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     struct stat st;
-    int err = node_stat(node_of(req, ino), &st, WFS_MAX_WRITE);
+    int err = node_stat(&wfs_of(req)->ns, node_of(req, ino), &st, WFS_MAX_WRITE);
 
     (void)fi;
     if (err)
         fuse_reply_err(req, err);
     else
         fuse_reply_attr(req, &st, WFS_ATTR_TIMEOUT);
-}
-
-static int set_size(struct node *n, off_t size)
-{
-    if (n->is_dir)
-        return EISDIR;
-    return ftruncate(n->fd, size) < 0 ? errno : 0;
 }
 
 static void pick_time(struct timespec *t, const struct timespec *given,
@@ -125,26 +125,46 @@ static void pick_time(struct timespec *t, const struct timespec *given,
         *t = *given;
 }
 
-/* A file's times are its backing file's; a directory's are in memory. */
-static int set_times(struct node *n, const struct stat *attr, int to_set)
+static int set_times(struct wfs *fs, struct node *n, const struct stat *attr,
+                     int to_set)
 {
     struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
-    struct timespec now = node_now();
 
     pick_time(&ts[0], &attr->st_atim, to_set, FUSE_SET_ATTR_ATIME_NOW, FUSE_SET_ATTR_ATIME);
     pick_time(&ts[1], &attr->st_mtim, to_set, FUSE_SET_ATTR_MTIME_NOW, FUSE_SET_ATTR_MTIME);
     if (ts[0].tv_nsec == UTIME_OMIT && ts[1].tv_nsec == UTIME_OMIT)
         return 0;
-    if (!n->is_dir)
-        return futimens(n->fd, ts) < 0 ? errno : 0;
+    return node_utimens(&fs->ns, n, ts);
+}
+
+/*
+ * With HANDLE_KILLPRIV_V2 the kernel leaves set-user-ID and set-group-ID
+ * bits to us: a write or truncate by a caller without CAP_FSETID (the
+ * kernel says when) and any change of owner clear them, as the VFS does.
+ * set-group-ID without group execute is a mandatory-locking mark, not a
+ * privilege, and stays.  n->lock held.
+ */
+static void kill_suidgid_locked(struct node *n)
+{
+    if (!node_is_reg(n))
+        return;
+    n->mode &= ~(mode_t)S_ISUID;
+    if (n->mode & S_IXGRP)
+        n->mode &= ~(mode_t)S_ISGID;
+    n->ctime = node_now();
+}
+
+/* Whether there was anything to clear. */
+static bool kill_suidgid(struct node *n)
+{
+    mode_t before;
+
     pthread_mutex_lock(&n->lock);
-    if (ts[0].tv_nsec != UTIME_OMIT)
-        n->atime = ts[0].tv_nsec == UTIME_NOW ? now : ts[0];
-    if (ts[1].tv_nsec != UTIME_OMIT)
-        n->mtime = ts[1].tv_nsec == UTIME_NOW ? now : ts[1];
-    n->ctime = now;
+    before = n->mode;
+    if (n->mode & (S_ISUID | S_ISGID))
+        kill_suidgid_locked(n);
     pthread_mutex_unlock(&n->lock);
-    return 0;
+    return before != n->mode;
 }
 
 /* Mode and owner live in memory; the backing file stays 0600, the daemon's. */
@@ -153,6 +173,8 @@ static void set_owner_mode(struct node *n, const struct stat *attr, int to_set)
     if (!(to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
         return;
     pthread_mutex_lock(&n->lock);
+    if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))
+        kill_suidgid_locked(n);
     if (to_set & FUSE_SET_ATTR_MODE)
         n->mode = (n->mode & S_IFMT) | (attr->st_mode & 07777);
     if (to_set & FUSE_SET_ATTR_UID)
@@ -166,18 +188,21 @@ static void set_owner_mode(struct node *n, const struct stat *attr, int to_set)
 static void wfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
                         int to_set, struct fuse_file_info *fi)
 {
+    struct wfs *fs = wfs_of(req);
     struct node *n = node_of(req, ino);
     struct stat st;
     int err = 0;
 
     (void)fi;
     if (to_set & FUSE_SET_ATTR_SIZE)
-        err = set_size(n, attr->st_size);
+        err = node_truncate(&fs->ns, n, attr->st_size);
+    if (!err && (to_set & (FUSE_SET_ATTR_KILL_SUID | FUSE_SET_ATTR_KILL_SGID)))
+        kill_suidgid(n);
     if (!err)
-        err = set_times(n, attr, to_set);
+        err = set_times(fs, n, attr, to_set);
     if (!err) {
         set_owner_mode(n, attr, to_set);
-        err = node_stat(n, &st, WFS_MAX_WRITE);
+        err = node_stat(&fs->ns, n, &st, WFS_MAX_WRITE);
     }
     if (err)
         fuse_reply_err(req, err);
@@ -189,7 +214,7 @@ static void wfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 
 /* Create name in parent as the caller, inheriting a setgid directory's group. */
 static int make(fuse_req_t req, fuse_ino_t parent, const char *name,
-                mode_t mode, struct node **out)
+                mode_t mode, const char *target, bool open, struct node **out)
 {
     struct wfs *fs = wfs_of(req);
     const struct fuse_ctx *ctx = fuse_req_ctx(req);
@@ -203,24 +228,30 @@ static int make(fuse_req_t req, fuse_ino_t parent, const char *name,
             mode |= S_ISGID;
     }
     pthread_mutex_unlock(&dir->lock);
-    return node_create(&fs->ns, dir, name, mode, ctx->uid, gid, out);
+    return node_create(&fs->ns, dir, name, mode, ctx->uid, gid, target, open, out);
 }
 
-static void set_open_flags(struct fuse_file_info *fi)
+/*
+ * Answer an open or (with e) a create of n, which node_open() has opened
+ * for this handle.  If the kernel does not get the reply (the request was
+ * interrupted), it does not get the handle, nor, for a create, the
+ * reference either.
+ */
+static void reply_open(fuse_req_t req, struct node *n, struct fuse_file_info *fi,
+                       const struct fuse_entry_param *e)
 {
-    /*
-     * Cached pages stay valid from one open to the next: every change comes
-     * through this mount, or from a host operation after which notify.c
-     * drops them.
-     */
-    fi->keep_cache = 1;
-    /*
-     * A write-only descriptor can be neither read nor mmap'ed, so the page
-     * cache gains it nothing.  As direct I/O its writes come straight from
-     * the caller's pages, instead of being copied into the page cache first
-     * (measured: writes 0.53 of direct tmpfs speed instead of 0.31).
-     */
-    fi->direct_io = (fi->flags & O_ACCMODE) == O_WRONLY;
+    struct wfs *fs = wfs_of(req);
+    int err = pt_open(fs, req, n, fi);
+
+    if (!err)
+        err = e ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi);
+    else
+        fuse_reply_err(req, err);
+    if (err) {
+        pt_release(fs, NULL, n);
+        if (e)
+            node_forget(&fs->ns, n, 1);
+    }
 }
 
 static void wfs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -229,19 +260,16 @@ static void wfs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     struct wfs *fs = wfs_of(req);
     struct fuse_entry_param e;
     struct node *n;
-    int err = make(req, parent, name, S_IFREG | (mode & 07777), &n);
+    int err = make(req, parent, name, S_IFREG | (mode & 07777), NULL, true, &n);
 
-    if (!err)
-        err = fill_entry(fs, n, &e);
-    if (err) {
-        if (n)
-            node_forget(&fs->ns, n, 1);
-        fuse_reply_err(req, err);
-        return;
-    }
-    set_open_flags(fi);
-    if (fuse_reply_create(req, &e, fi) != 0)
+    if (!err && (err = fill_entry(fs, n, &e)) != 0) {
+        pt_release(fs, NULL, n);
         node_forget(&fs->ns, n, 1);
+    }
+    if (err)
+        fuse_reply_err(req, err);
+    else
+        reply_open(req, n, fi, &e);
 }
 
 static void wfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -256,7 +284,7 @@ static void wfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
         fuse_reply_err(req, EPERM);
         return;
     }
-    err = make(req, parent, name, mode, &n);
+    err = make(req, parent, name, mode, NULL, false, &n);
     if (err)
         fuse_reply_err(req, err);
     else
@@ -267,7 +295,7 @@ static void wfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
                       mode_t mode)
 {
     struct node *n;
-    int err = make(req, parent, name, S_IFDIR | (mode & 07777), &n);
+    int err = make(req, parent, name, S_IFDIR | (mode & 07777), NULL, false, &n);
 
     if (err)
         fuse_reply_err(req, err);
@@ -298,42 +326,73 @@ static void wfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
                                  node_get(&fs->ns, newparent), newname, flags));
 }
 
-/* A buffer has one backing file and one name; links would need more. */
+/* A second name for the same buffer: one backing file, two names. */
 static void wfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
                      const char *newname)
 {
-    (void)ino;
-    (void)newparent;
-    (void)newname;
-    fuse_reply_err(req, EPERM);
+    struct wfs *fs = wfs_of(req);
+    struct node *n = node_of(req, ino);
+    int err = node_link(&fs->ns, n, node_get(&fs->ns, newparent), newname);
+
+    if (err)
+        fuse_reply_err(req, err);
+    else
+        reply_entry(req, n);
 }
 
+/* A symlink lives in the mount's namespace only; the host never sees it. */
 static void wfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
                         const char *name)
 {
-    (void)link;
-    (void)parent;
-    (void)name;
-    fuse_reply_err(req, EPERM);
+    struct node *n;
+    int err = strlen(link) >= PATH_MAX ? ENAMETOOLONG
+                                       : make(req, parent, name, S_IFLNK | 0777, link,
+                                              false, &n);
+
+    if (err)
+        fuse_reply_err(req, err);
+    else
+        reply_entry(req, n);
+}
+
+static void wfs_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+    struct node *n = node_of(req, ino);
+
+    if (n->type != S_IFLNK)
+        fuse_reply_err(req, EINVAL);
+    else
+        fuse_reply_readlink(req, n->target);
 }
 
 /* ---- data ---- */
 
 static void wfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+    struct wfs *fs = wfs_of(req);
     struct node *n = node_of(req, ino);
+    int err = node_open(&fs->ns, n);
 
-    if (n->is_dir) {
-        fuse_reply_err(req, EISDIR);
+    if (err) {
+        fuse_reply_err(req, err);
         return;
     }
     /* FUSE_CAP_ATOMIC_O_TRUNC: O_TRUNC arrives here, not as a setattr. */
     if ((fi->flags & O_TRUNC) && ftruncate(n->fd, 0) < 0) {
-        fuse_reply_err(req, errno);
+        err = errno;
+        pt_release(fs, NULL, n);
+        fuse_reply_err(req, err);
         return;
     }
-    set_open_flags(fi);
-    fuse_reply_open(req, fi);
+    if (fi->kill_suidgid)
+        kill_suidgid(n);
+    reply_open(req, n, fi, NULL);
+}
+
+/* The handle's descriptor: the node's, open as long as the handle is. */
+static int fd_of(const struct fuse_file_info *fi)
+{
+    return (int)fi->fh;
 }
 
 static void wfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -341,9 +400,9 @@ static void wfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
     struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
 
-    (void)fi;
+    (void)ino;
     buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-    buf.buf[0].fd = node_of(req, ino)->fd;
+    buf.buf[0].fd = fd_of(fi);
     buf.buf[0].pos = off;
     fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
@@ -355,9 +414,14 @@ static void wfs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in
     struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
     ssize_t res;
 
-    (void)fi;
+    /*
+     * A write's reply carries no attributes: the kernel must ask again for
+     * the mode.  Attributes only (offset -1), which waits for no page lock.
+     */
+    if (fi->kill_suidgid && kill_suidgid(node_of(req, ino)))
+        fuse_lowlevel_notify_inval_inode(wfs_of(req)->se, ino, -1, 0);
     out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-    out.buf[0].fd = node_of(req, ino)->fd;
+    out.buf[0].fd = fd_of(fi);
     out.buf[0].pos = off;
     res = fuse_buf_copy(&out, in, 0);
     if (res < 0)
@@ -376,26 +440,25 @@ static void wfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 static void wfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    (void)ino;
     (void)fi;
+    pt_release(wfs_of(req), req, node_of(req, ino));
     fuse_reply_err(req, 0);
 }
 
 static void wfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
                       struct fuse_file_info *fi)
 {
-    int fd = node_of(req, ino)->fd;
-    int res = datasync ? fdatasync(fd) : fsync(fd);
+    int res = datasync ? fdatasync(fd_of(fi)) : fsync(fd_of(fi));
 
-    (void)fi;
+    (void)ino;
     fuse_reply_err(req, res < 0 ? errno : 0);
 }
 
 static void wfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
                           off_t len, struct fuse_file_info *fi)
 {
-    (void)fi;
-    fuse_reply_err(req, fallocate(node_of(req, ino)->fd, mode, off, len) < 0 ? errno : 0);
+    (void)ino;
+    fuse_reply_err(req, fallocate(fd_of(fi), mode, off, len) < 0 ? errno : 0);
 }
 
 /* SEEK_DATA/SEEK_HOLE, so that cp finds the holes of a truncated buffer. */
@@ -403,9 +466,9 @@ static void wfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
                       struct fuse_file_info *fi)
 {
     /* The shared descriptor's offset is free to move: all I/O is positional. */
-    off_t res = lseek(node_of(req, ino)->fd, off, whence);
+    off_t res = lseek(fd_of(fi), off, whence);
 
-    (void)fi;
+    (void)ino;
     if (res < 0)
         fuse_reply_err(req, errno);
     else
@@ -420,10 +483,10 @@ static void wfs_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 {
     ssize_t res;
 
-    (void)fi_in;
-    (void)fi_out;
-    res = copy_file_range(node_of(req, ino_in)->fd, &off_in,
-                          node_of(req, ino_out)->fd, &off_out, len, (unsigned)flags);
+    (void)ino_in;
+    (void)ino_out;
+    res = copy_file_range(fd_of(fi_in), &off_in, fd_of(fi_out), &off_out, len,
+                          (unsigned)flags);
     if (res < 0)
         fuse_reply_err(req, errno);
     else
@@ -462,7 +525,7 @@ static size_t dirbuf_plus(struct dirbuf *d, const char *name, struct node *n,
     if (dot || fill_entry(d->fs, n, &e) != 0) {
         memset(&e, 0, sizeof(e));
         e.attr.st_ino = n->ino;
-        e.attr.st_mode = n->is_dir ? S_IFDIR : S_IFREG;
+        e.attr.st_mode = n->type;
     }
     need = fuse_add_direntry_plus(d->req, d->buf + d->pos, d->size - d->pos,
                                   name, &e, (off_t)cookie);
@@ -482,7 +545,7 @@ static int dirbuf_add(void *arg, const char *name, struct node *n, uint64_t cook
     } else {
         struct stat st = {
             .st_ino = n->ino,
-            .st_mode = n->is_dir ? S_IFDIR : S_IFREG,
+            .st_mode = n->type,
         };
         need = fuse_add_direntry(d->req, d->buf + d->pos, d->size - d->pos,
                                  name, &st, (off_t)cookie);
@@ -530,7 +593,11 @@ static void wfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 
 /* ---- extended attributes ---- */
 
-void wfs_reply_xattr(fuse_req_t req, const void *value, size_t len, size_t size)
+/*
+ * Answer getxattr/listxattr with value (len bytes) for a caller with a
+ * size-byte buffer: the length when size is 0, ERANGE when too small.
+ */
+static void reply_xattr(fuse_req_t req, const void *value, size_t len, size_t size)
 {
     if (size == 0)
         fuse_reply_xattr(req, len);
@@ -545,23 +612,47 @@ static bool is_user(const char *name)
     return strncmp(name, "user.", 5) == 0;
 }
 
+static void getxattr_control(fuse_req_t req, struct node *n, const char *name,
+                             size_t size)
+{
+    struct wfs *fs = wfs_of(req);
+    char pt[sizeof(fs->pt.why) + 8];
+    char *value;
+    int err;
+
+    /* The mount's own state, on its root. */
+    if (n == fs->ns.root && strcmp(name, CTL_PREFIX "passthrough") == 0) {
+        pt_status(fs, pt, sizeof(pt));
+        reply_xattr(req, pt, strlen(pt), size);
+        return;
+    }
+    err = ctl_get(n, name, &value);
+    if (err)
+        fuse_reply_err(req, err);
+    else
+        reply_xattr(req, value, strlen(value), size);
+    free(value);
+}
+
 static void wfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
                          size_t size)
 {
     struct node *n = node_of(req, ino);
     void *buf = NULL;
-    ssize_t len;
+    size_t len = 0;
+    int err;
 
     /*
-     * Only user.* is kept.  The kernel asks for security.capability before
-     * every write(), so that answer comes first and takes no lock.
+     * Only user.* is kept.  Without HANDLE_KILLPRIV_V2 the kernel would ask
+     * for security.capability before every write(); the answer still comes
+     * first and takes no lock.
      */
     if (!is_user(name)) {
         fuse_reply_err(req, ENODATA);
         return;
     }
     if (ctl_is_control(name)) {
-        ctl_getxattr(wfs_of(req), req, n, name, size);
+        getxattr_control(req, n, name, size);
         return;
     }
     if (size > 0 && !(buf = malloc(size))) {
@@ -569,25 +660,39 @@ static void wfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
         return;
     }
     pthread_mutex_lock(&n->lock);
-    len = xattr_get(&n->xattrs, name, buf, size);
+    err = xattr_get(&n->xattrs, name, buf, size, &len);
     pthread_mutex_unlock(&n->lock);
-    if (len < 0)
-        fuse_reply_err(req, (int)-len);
+    if (err)
+        fuse_reply_err(req, err);
     else if (size == 0)
-        fuse_reply_xattr(req, (size_t)len);
+        fuse_reply_xattr(req, len);
     else
-        fuse_reply_buf(req, buf, (size_t)len);
+        fuse_reply_buf(req, buf, len);
     free(buf);
+}
+
+static void setxattr_control(fuse_req_t req, fuse_ino_t ino, struct node *n,
+                             const char *name, const char *value, size_t size)
+{
+    struct wfs *fs = wfs_of(req);
+    struct notify_job *job;
+    int err = ctl_set(fs, n, name, value, size, &job);
+
+    /* The host may have written: the notifier drops the cache, then answers. */
+    if (job)
+        notify_submit(&fs->notifier, job, req, ino, err);
+    else
+        fuse_reply_err(req, err);
 }
 
 static void wfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
                          const char *value, size_t size, int flags)
 {
     struct node *n = node_of(req, ino);
-    int res;
+    int err;
 
     if (ctl_is_control(name)) {
-        ctl_setxattr(wfs_of(req), req, ino, n, name, value, size);
+        setxattr_control(req, ino, n, name, value, size);
         return;
     }
     if (!is_user(name)) {
@@ -595,11 +700,11 @@ static void wfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
         return;
     }
     pthread_mutex_lock(&n->lock);
-    res = xattr_set(&n->xattrs, name, value, size, flags);
-    if (res == 0)
+    err = xattr_set(&n->xattrs, name, value, size, flags);
+    if (err == 0)
         n->ctime = node_now();
     pthread_mutex_unlock(&n->lock);
-    fuse_reply_err(req, -res);
+    fuse_reply_err(req, err);
 }
 
 /* Stored attributes only: the control attributes are never listed. */
@@ -607,26 +712,27 @@ static void wfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
     struct node *n = node_of(req, ino);
     char *buf = NULL;
-    ssize_t len;
+    size_t len = 0;
+    int err;
 
     if (size > 0 && !(buf = malloc(size))) {
         fuse_reply_err(req, ENOMEM);
         return;
     }
     pthread_mutex_lock(&n->lock);
-    len = xattr_list(&n->xattrs, buf, size);
+    err = xattr_list(&n->xattrs, buf, size, &len);
     pthread_mutex_unlock(&n->lock);
-    if (len < 0)
-        fuse_reply_err(req, (int)-len);
+    if (err)
+        fuse_reply_err(req, err);
     else
-        wfs_reply_xattr(req, buf, (size_t)len, size);
+        reply_xattr(req, buf, len, size);
     free(buf);
 }
 
 static void wfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
     struct node *n = node_of(req, ino);
-    int res;
+    int err;
 
     if (ctl_is_control(name)) {
         fuse_reply_err(req, EPERM);
@@ -637,11 +743,11 @@ static void wfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
         return;
     }
     pthread_mutex_lock(&n->lock);
-    res = xattr_remove(&n->xattrs, name);
-    if (res == 0)
+    err = xattr_remove(&n->xattrs, name);
+    if (err == 0)
         n->ctime = node_now();
     pthread_mutex_unlock(&n->lock);
-    fuse_reply_err(req, -res);
+    fuse_reply_err(req, err);
 }
 
 /* ---- the session ---- */
@@ -651,16 +757,27 @@ static void wfs_init(void *userdata, struct fuse_conn_info *conn)
     struct wfs *fs = userdata;
 
     /*
+     * Feature-flag calls only: libfuse 3.17 takes a change to the old
+     * 32-bit conn->want for the whole set of wants, dropping the rest.
+     *
      * Reads are spliced out of the backing file (see WFS_MAX_READ).  Writes
      * of WFS_MAX_WRITE cannot be spliced in, and splicing every request in
      * would cost small ones a second system call.
      */
-    conn->want |= conn->capable & (FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
-    conn->want &= ~FUSE_CAP_SPLICE_READ;
+    fuse_set_feature_flag(conn, FUSE_CAP_SPLICE_WRITE);
+    fuse_set_feature_flag(conn, FUSE_CAP_SPLICE_MOVE);
+    fuse_unset_feature_flag(conn, FUSE_CAP_SPLICE_READ);
     /* The host writes buffers behind the kernel's back: never cache writes. */
-    conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
-    /* Let the kernel clear set-user-ID bits with a setattr of its own. */
-    conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
+    fuse_unset_feature_flag(conn, FUSE_CAP_WRITEBACK_CACHE);
+    /*
+     * Set-user-ID bits are ours to clear (kill_suidgid()); otherwise
+     * the kernel would ask for security.capability before every write.
+     */
+    fuse_unset_feature_flag(conn, FUSE_CAP_HANDLE_KILLPRIV);
+    fuse_set_feature_flag(conn, FUSE_CAP_HANDLE_KILLPRIV_V2);
+    /* A symlink's target never changes: the kernel may keep it. */
+    fuse_set_feature_flag(conn, FUSE_CAP_CACHE_SYMLINKS);
+    pt_init(fs, conn);
     conn->max_write = WFS_MAX_WRITE;
     conn->max_readahead = fs->readahead;
     /* libfuse insists that init() repeat the max_read mount option. */
@@ -682,6 +799,7 @@ const struct fuse_lowlevel_ops wfs_ops = {
     .unlink = wfs_unlink,
     .rmdir = wfs_rmdir,
     .symlink = wfs_symlink,
+    .readlink = wfs_readlink,
     .rename = wfs_rename,
     .link = wfs_link,
     .create = wfs_create,

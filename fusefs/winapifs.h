@@ -2,25 +2,31 @@
  * winapifs.h - what the parts of winapifs share: the file system's state
  * and the FUSE operations.
  *
- *   main.c    options, mounting, the session loop, shutdown
- *   ops.c     the FUSE low-level operations, translating to node.c and ctl.c
- *   node.c    the namespace and the backing files
- *   xattr.c   stored user.* attributes
- *   ctl.c     the control attributes, which talk to the host via libwinapi
- *   notify.c  the thread that drops the kernel's cache after host writes
+ *   main.c         options, mounting, the session loop, shutdown
+ *   ops.c          the FUSE low-level operations, translating to the rest
+ *   node.c         the namespace and the backing files
+ *   passthrough.c  handing open files to the kernel
+ *   xattr.c        stored user.* attributes
+ *   ctl.c          the control attributes, which talk to the host via libwinapi
+ *   notify.c       the thread that drops the kernel's cache after host writes
+ *
+ * Calls go down this list's dependencies only: ops.c calls the others,
+ * ctl.c calls node.c and notify.c, and none calls back up.
  */
 #ifndef WINAPIFS_H
 #define WINAPIFS_H
 
 #include <fuse_lowlevel.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "node.h"
 #include "notify.h"
 #include "winapi.h"
 
 #if FUSE_MAJOR_VERSION == 3 && FUSE_MINOR_VERSION < 17
-#error "winapifs needs libfuse 3.17 or later"
+#error "winapifs needs libfuse 3.17 or later (scripts/build-libfuse.sh builds it)"
 #endif
 
 /*
@@ -41,14 +47,32 @@
 #define WFS_MAX_READ (512 * 1024)
 #define WFS_READAHEAD (1024 * 1024)
 
-/* Names only change through this mount, so the kernel may keep them. */
-#define WFS_ENTRY_TIMEOUT 86400.0
 /*
- * Sizes change through this mount too, and host writes are invalidated
- * explicitly; a second bounds how long a change made behind winapifs's
- * back (to a backing file directly) goes unseen.
+ * Names and attributes only change through this mount (a write, with or
+ * without passthrough, has the kernel update or drop what it cached) or
+ * through a host operation, after which notify.c drops them: the kernel
+ * may keep them.  A backing file changed behind winapifs's back is not
+ * its to see.
  */
-#define WFS_ATTR_TIMEOUT 1.0
+#define WFS_ENTRY_TIMEOUT 86400.0
+#define WFS_ATTR_TIMEOUT 86400.0
+
+enum pt_mode { PT_AUTO, PT_ON, PT_OFF };
+
+#define PT_PARKED_MAX 16
+
+/* Kernel passthrough (passthrough.c). */
+struct pt_state {
+    enum pt_mode mode;              /* -o passthrough= */
+    bool usable;                    /* pt_probe() found nothing against it */
+    unsigned stack_depth;           /* max_backing_stack_depth to ask for */
+    atomic_bool active;             /* granted, and working */
+    bool refused;                   /* passthrough=on, and the kernel said no */
+    pthread_mutex_t lock;           /* why, parked */
+    char why[160];                  /* why it is off */
+    int parked[PT_PARKED_MAX];      /* backing ids still to release */
+    unsigned nparked;
+};
 
 struct wfs {
     struct node_ns ns;
@@ -59,14 +83,9 @@ struct wfs {
     unsigned readahead;                     /* bytes */
     unsigned max_read;                      /* bytes */
     atomic_bool host_down;                  /* the last request got no answer */
+    struct pt_state pt;
 };
 
 extern const struct fuse_lowlevel_ops wfs_ops;
-
-/*
- * Answer getxattr/listxattr with value (len bytes) for a caller with a
- * size-byte buffer: the length when size is 0, ERANGE when too small.
- */
-void wfs_reply_xattr(fuse_req_t req, const void *value, size_t len, size_t size);
 
 #endif /* WINAPIFS_H */

@@ -35,19 +35,20 @@ static size_t cost(const struct xattr *x)
     return strlen(x->name) + 1 + x->size;
 }
 
-ssize_t xattr_get(const struct xattr_set *s, const char *name, void *buf,
-                  size_t size)
+int xattr_get(const struct xattr_set *s, const char *name, void *buf,
+              size_t size, size_t *len)
 {
     const struct xattr *x = *find((struct xattr_set *)s, name);
 
     if (!x)
-        return -ENODATA;
+        return ENODATA;
+    *len = x->size;
     if (size == 0)
-        return (ssize_t)x->size;
+        return 0;
     if (size < x->size)
-        return -ERANGE;
+        return ERANGE;
     memcpy(buf, x->value, x->size);
-    return (ssize_t)x->size;
+    return 0;
 }
 
 int xattr_set(struct xattr_set *s, const char *name, const void *value,
@@ -58,14 +59,14 @@ int xattr_set(struct xattr_set *s, const char *name, const void *value,
     size_t total = s->total - (old ? cost(old) : 0) + namelen + 1 + size;
 
     if ((flags & XATTR_CREATE) && old)
-        return -EEXIST;
+        return EEXIST;
     if ((flags & XATTR_REPLACE) && !old)
-        return -ENODATA;
+        return ENODATA;
     if (total > XATTR_SET_MAX)
-        return -ENOSPC;
+        return ENOSPC;
     x = malloc(sizeof(*x) + size + namelen + 1);
     if (!x)
-        return -ENOMEM;
+        return ENOMEM;
     x->size = size;
     memcpy(x->value, value, size);
     x->name = (char *)x->value + size;
@@ -83,29 +84,28 @@ int xattr_remove(struct xattr_set *s, const char *name)
     struct xattr **pp = find(s, name), *x = *pp;
 
     if (!x)
-        return -ENODATA;
+        return ENODATA;
     *pp = x->next;
     s->total -= cost(x);
     free(x);
     return 0;
 }
 
-ssize_t xattr_list(const struct xattr_set *s, char *buf, size_t size)
+int xattr_list(const struct xattr_set *s, char *buf, size_t size, size_t *len)
 {
-    size_t len = 0;
-
+    *len = 0;
     for (const struct xattr *x = s->head; x; x = x->next)
-        len += strlen(x->name) + 1;
+        *len += strlen(x->name) + 1;
     if (size == 0)
-        return (ssize_t)len;
-    if (size < len)
-        return -ERANGE;
+        return 0;
+    if (size < *len)
+        return ERANGE;
     for (const struct xattr *x = s->head; x; x = x->next) {
         size_t n = strlen(x->name) + 1;
         memcpy(buf, x->name, n);
         buf += n;
     }
-    return (ssize_t)len;
+    return 0;
 }
 
 void xattr_clear(struct xattr_set *s)

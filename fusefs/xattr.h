@@ -7,8 +7,8 @@
  * see ctl.h.
  *
  * None of these functions locks: the caller holds the owning inode's lock.
- * All return 0 (or a length) on success and a negative errno on failure,
- * with the kernel's meanings: ENODATA for a missing attribute, EEXIST and
+ * All return 0 or a positive errno, as node.h does, with the kernel's
+ * meanings: ENODATA for a missing attribute, EEXIST and
  * ENODATA for XATTR_CREATE and XATTR_REPLACE, ERANGE when the caller's
  * buffer is too small, ENOSPC when the inode's attributes would exceed
  * XATTR_SET_MAX bytes.
@@ -30,11 +30,11 @@ struct xattr_set {
 };
 
 /*
- * Copy the value of name into buf (size bytes).  size 0 asks for the
- * length only.  Returns the value's length, or -ENODATA / -ERANGE.
+ * Copy the value of name into buf (size bytes); its length into *len.
+ * size 0 asks for the length only.  ENODATA or ERANGE.
  */
-ssize_t xattr_get(const struct xattr_set *s, const char *name, void *buf,
-                  size_t size);
+int xattr_get(const struct xattr_set *s, const char *name, void *buf,
+              size_t size, size_t *len);
 
 /* Set name to value, honouring XATTR_CREATE / XATTR_REPLACE in flags. */
 int xattr_set(struct xattr_set *s, const char *name, const void *value,
@@ -44,9 +44,9 @@ int xattr_remove(struct xattr_set *s, const char *name);
 
 /*
  * The names, each NUL-terminated, into buf (size bytes; 0 asks for the
- * length).  Returns the length, or -ERANGE.
+ * length); their length into *len.  ERANGE.
  */
-ssize_t xattr_list(const struct xattr_set *s, char *buf, size_t size);
+int xattr_list(const struct xattr_set *s, char *buf, size_t size, size_t *len);
 
 void xattr_clear(struct xattr_set *s);
 

@@ -10,14 +10,17 @@
 # builds Debian's own newer fuse3 source package into _build/libfuse, which
 # configure then uses; meson, ninja-build, g++ (libfuse's passthrough_hp
 # example) and dpkg-dev (apt-get source) are here for that.  fuse3 stays:
-# its fusermount3 and mount.fuse3 are the ones used either way.
+# its fusermount3 and mount.fuse3 are the ones used either way.  git, rsync
+# and tar are what the FUSE tests copy trees with links through; fio is for
+# make bench.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs="autoconf automake libtool pkg-config make gcc libc6-dev
       libjson-c-dev libgcrypt20-dev check zlib1g-dev
       libfuse3-dev fuse3 attr python3 valgrind
-      meson ninja-build g++ dpkg-dev"
+      meson ninja-build g++ dpkg-dev
+      git rsync tar fio"
 
 missing=""
 for p in $pkgs; do

@@ -3,7 +3,9 @@
 # what .ci/run calls.
 #
 # Passes, each in its own build directory under _build/:
-#   default   -Werror build, `make check` (unit, daemon, client, FUSE tests)
+#   default   -Werror build, `make check` (unit, daemon, client, FUSE tests;
+#             the FUSE tests with kernel passthrough)
+#   daemon-io the FUSE tests again with passthrough=off
 #   sanitize  the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   valgrind  the daemon under valgrind while the client tests drive it
 #   windows   winapi-hostd.exe under Wine, driven by the same tests
@@ -14,7 +16,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
-passes=${*:-default sanitize valgrind windows}
+passes=${*:-default daemon-io sanitize valgrind windows}
 summary=""
 failed=0
 
@@ -49,7 +51,17 @@ check_in() {
 for pass in $passes; do
     case $pass in
     default)
-        scripts/build.sh _build/default && check_in default _build/default || failed=1
+        # Passthrough must be granted here: a silent fallback would test the
+        # daemon's I/O twice and the kernel's never.
+        scripts/build.sh _build/default &&
+            check_in default _build/default WINAPI_TEST_PASSTHROUGH=on || failed=1
+        ;;
+    daemon-io)
+        # The FUSE tests again with every read and write served by winapifs,
+        # as where the kernel has no passthrough.
+        scripts/build.sh _build/default &&
+            check_in daemon-io _build/default 'TESTS=$(FUSE_SHELL_TESTS)' \
+                WINAPI_TEST_PASSTHROUGH=off || failed=1
         ;;
     sanitize)
         san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"

@@ -124,7 +124,8 @@ wait_for() {
 }
 
 # mount_fs MOUNTPOINT [winapifs arguments...]: mount against the test's
-# daemon.  winapifs runs in the foreground, in the background of this
+# daemon, in the passthrough mode WINAPI_TEST_PASSTHROUGH names (CI runs
+# every FUSE test with on and with off).  winapifs runs in the foreground, in the background of this
 # shell, so that its exit status can be checked; with WINAPI_TEST_VALGRIND=1
 # (as for winapi-hostd) it runs under valgrind.
 mount_fs() {
@@ -136,9 +137,12 @@ mount_fs() {
         vg="$top_builddir/libtool --mode=execute valgrind --quiet --leak-check=full
             --errors-for-leak-kinds=definite --error-exitcode=99 --log-file=$mp.valgrind"
     fi
+    # WINAPI_TEST_PASSTHROUGH=on|off|auto: the mode every mount of the run uses.
+    pt=""
+    [ -n "${WINAPI_TEST_PASSTHROUGH:-}" ] && pt="-o passthrough=$WINAPI_TEST_PASSTHROUGH"
     # shellcheck disable=SC2086
     $vg "$WINAPIFS" -f -o "backing_dir=$BACKING,automount_root=$WINAPI_AUTOMOUNT_ROOT" \
-        -o "port=$WINAPI_PORT" "$@" "$mp" &
+        -o "port=$WINAPI_PORT" $pt "$@" "$mp" &
     DAEMON_PID=$!
     DAEMONS="$DAEMONS $mp:$DAEMON_PID"
     wait_for mounted_or_gone "$mp" "$DAEMON_PID"
@@ -147,6 +151,11 @@ mount_fs() {
 
 mounted_or_gone() {
     mountpoint -q "$1" || ! kill -0 "$2"
+}
+
+# passthrough_is MOUNTPOINT: "on", or "off: why", as the mount says.
+passthrough_is() {
+    getfattr --only-values -n user.winapi.passthrough "$1" 2>/dev/null
 }
 
 # The backing files in the backing directory, one per line, sorted.
