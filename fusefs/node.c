@@ -124,14 +124,20 @@ static struct node *node_alloc(mode_t mode, uid_t uid, gid_t gid)
     return n;
 }
 
+/*
+ * The backing file loses its name.  backing_linked changes under both
+ * locks (ns->lock held by the caller, or no other reference left), so
+ * either suffices to read it; the name is never reached without it.
+ */
 static void backing_unlink(struct node_ns *ns, struct node *n)
 {
-    if (!n->backing_linked)
-        return;
-    if (unlinkat(ns->backing_dirfd, n->backing_name, 0) < 0 && errno != ENOENT)
+    pthread_mutex_lock(&n->lock);
+    if (n->backing_linked && unlinkat(ns->backing_dirfd, n->backing_name, 0) < 0 &&
+        errno != ENOENT)
         fuse_log(FUSE_LOG_WARNING, "winapifs: cannot remove %s: %s\n",
                  n->backing_path, strerror(errno));
     n->backing_linked = false;
+    pthread_mutex_unlock(&n->lock);
 }
 
 static void node_free(struct node_ns *ns, struct node *n)
@@ -634,7 +640,6 @@ int node_open(struct node_ns *ns, struct node *n)
 
     if (!node_is_reg(n))
         return node_is_dir(n) ? EISDIR : ELOOP;
-    pthread_mutex_lock(&ns->lock);
     pthread_mutex_lock(&n->lock);
     if (n->fd < 0) {
         /* Unlinked and closed: nothing is left to open. */
@@ -647,7 +652,6 @@ int node_open(struct node_ns *ns, struct node *n)
     if (!err)
         n->nopen++;
     pthread_mutex_unlock(&n->lock);
-    pthread_mutex_unlock(&ns->lock);
     return err;
 }
 

@@ -65,7 +65,6 @@ struct node {
     unsigned long nchildren;
     uint64_t nlookup;               /* the kernel's references */
     struct node *all_prev, *all_next;
-    bool backing_linked;            /* the backing file still has its name */
 
     /* Fixed when created. */
     ino_t ino;                      /* st_ino, never reused while mounted */
@@ -79,7 +78,9 @@ struct node {
     /* Under node->lock. */
     pthread_mutex_t lock;
     mode_t mode;                    /* type and permissions */
+    /* These two change under both locks: either suffices to read them. */
     nlink_t nlink;                  /* names (directories: 2 + subdirectories); 0 once removed */
+    bool backing_linked;            /* the backing file still has its name */
     uid_t uid;
     gid_t gid;
     struct timespec atime, mtime;   /* directories and symlinks */

@@ -140,9 +140,9 @@ static int set_times(struct wfs *fs, struct node *n, const struct stat *attr,
 /*
  * With HANDLE_KILLPRIV_V2 the kernel leaves set-user-ID and set-group-ID
  * bits to us: a write or truncate by a caller without CAP_FSETID (the
- * kernel says when) and any change of owner clear them, as the VFS does.
- * set-group-ID without group execute is a mandatory-locking mark, not a
- * privilege, and stays.  n->lock held.
+ * kernel says when) and any change of owner clear them, as the VFS does;
+ * set-group-ID only with group execute, as FUSE's KILL_SUIDGID means.
+ * n->lock held.
  */
 static void kill_suidgid_locked(struct node *n)
 {
@@ -157,14 +157,28 @@ static void kill_suidgid_locked(struct node *n)
 /* Whether there was anything to clear. */
 static bool kill_suidgid(struct node *n)
 {
-    mode_t before;
+    bool changed;
 
     pthread_mutex_lock(&n->lock);
-    before = n->mode;
-    if (n->mode & (S_ISUID | S_ISGID))
+    changed = (n->mode & (S_ISUID | S_ISGID)) != 0;
+    if (changed) {
+        mode_t before = n->mode;
         kill_suidgid_locked(n);
+        changed = n->mode != before;
+    }
     pthread_mutex_unlock(&n->lock);
-    return before != n->mode;
+    return changed;
+}
+
+/*
+ * Clear the bits after a write or open by a caller without CAP_FSETID, and
+ * have the kernel ask again for the mode, which neither reply carries.
+ * Attributes only (offset -1): that waits for no page lock.
+ */
+static void kill_suidgid_notify(fuse_req_t req, fuse_ino_t ino, struct node *n)
+{
+    if (kill_suidgid(n))
+        fuse_lowlevel_notify_inval_inode(wfs_of(req)->se, ino, -1, 0);
 }
 
 /* Mode and owner live in memory; the backing file stays 0600, the daemon's. */
@@ -385,7 +399,7 @@ static void wfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         return;
     }
     if (fi->kill_suidgid)
-        kill_suidgid(n);
+        kill_suidgid_notify(req, ino, n);
     reply_open(req, n, fi, NULL);
 }
 
@@ -414,12 +428,8 @@ static void wfs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in
     struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
     ssize_t res;
 
-    /*
-     * A write's reply carries no attributes: the kernel must ask again for
-     * the mode.  Attributes only (offset -1), which waits for no page lock.
-     */
-    if (fi->kill_suidgid && kill_suidgid(node_of(req, ino)))
-        fuse_lowlevel_notify_inval_inode(wfs_of(req)->se, ino, -1, 0);
+    if (fi->kill_suidgid)
+        kill_suidgid_notify(req, ino, node_of(req, ino));
     out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
     out.buf[0].fd = fd_of(fi);
     out.buf[0].pos = off;
@@ -767,8 +777,6 @@ static void wfs_init(void *userdata, struct fuse_conn_info *conn)
     fuse_set_feature_flag(conn, FUSE_CAP_SPLICE_WRITE);
     fuse_set_feature_flag(conn, FUSE_CAP_SPLICE_MOVE);
     fuse_unset_feature_flag(conn, FUSE_CAP_SPLICE_READ);
-    /* The host writes buffers behind the kernel's back: never cache writes. */
-    fuse_unset_feature_flag(conn, FUSE_CAP_WRITEBACK_CACHE);
     /*
      * Set-user-ID bits are ours to clear (kill_suidgid()); otherwise
      * the kernel would ask for security.capability before every write.
@@ -777,14 +785,24 @@ static void wfs_init(void *userdata, struct fuse_conn_info *conn)
     fuse_set_feature_flag(conn, FUSE_CAP_HANDLE_KILLPRIV_V2);
     /* A symlink's target never changes: the kernel may keep it. */
     fuse_set_feature_flag(conn, FUSE_CAP_CACHE_SYMLINKS);
-    pt_init(fs, conn);
+    /*
+     * A directory needs no handle of ours: no opendir or releasedir round
+     * trip for every ls and rm -r.
+     */
+    fuse_set_feature_flag(conn, FUSE_CAP_NO_OPENDIR_SUPPORT);
     conn->max_write = WFS_MAX_WRITE;
     conn->max_readahead = fs->readahead;
     /* libfuse insists that init() repeat the max_read mount option. */
     conn->max_read = fs->max_read;
-    /* The user's -o max_write=, max_readahead=, ... have the last word. */
+    /* The user's -o max_write=, max_readahead=, ... have the last word... */
     if (fs->conn_opts)
         fuse_apply_conn_info_opts(fs->conn_opts, conn);
+    /*
+     * ...but for writeback caching: the host writes buffers behind the
+     * kernel's back, and the kernel refuses passthrough beside it.
+     */
+    fuse_unset_feature_flag(conn, FUSE_CAP_WRITEBACK_CACHE);
+    pt_init(fs, conn);
 }
 
 const struct fuse_lowlevel_ops wfs_ops = {

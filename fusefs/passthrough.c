@@ -161,38 +161,49 @@ static void set_daemon_io(struct fuse_file_info *fi)
     fi->direct_io = (fi->flags & O_ACCMODE) == O_WRONLY;
 }
 
+/*
+ * The kernel wants every open of an inode that has passthrough handles to
+ * be passthrough too, so an existing backing id is always reused; a file
+ * made set-user-ID while so open stays passthrough until its last close.
+ */
 int pt_open(struct wfs *fs, fuse_req_t req, struct node *n, struct fuse_file_info *fi)
 {
-    bool priv;
+    bool active = atomic_load(&fs->pt.active), priv;
     int id, err = 0;
 
     fi->fh = (uint64_t)n->fd;       /* open for as long as the handle is */
-    if (!atomic_load(&fs->pt.active)) {
-        set_daemon_io(fi);
-        return 0;
-    }
-    drain_parked(fs, req);
+    if (active)
+        drain_parked(fs, req);
     pthread_mutex_lock(&n->lock);
     priv = privileged(n);
-    if (!priv && !n->backing_id) {
+    if (active && !priv && !n->backing_id) {
+        errno = 0;
         n->backing_id = fuse_passthrough_open(req, n->fd);
-        err = errno;
+        err = errno ? errno : EIO;
     }
     id = n->backing_id;
     pthread_mutex_unlock(&n->lock);
-    if (priv) {
-        /* Uncached like passthrough handles, so the two may share the file. */
-        fi->direct_io = 1;
-        return 0;
-    }
     if (id > 0) {
         fi->backing_id = id;
         fi->keep_cache = 0;
+        /*
+         * A passthrough file has no dirty pages of its own to write back on
+         * close, and the daemon nothing to flush: spare every close(2) its
+         * FLUSH round trip.  (Not for the daemon's I/O: there, close writes
+         * a shared mapping's dirty pages back, as winapifs(1) promises.)
+         */
+        fi->noflush = 1;
         return 0;
     }
-    if (fs->pt.mode == PT_ON)
-        return err ? err : EIO;
-    pt_off(fs, strerror(err));
+    if (active && priv) {
+        /* Uncached, which the kernel lets passthrough handles join later. */
+        fi->direct_io = 1;
+        return 0;
+    }
+    if (active && fs->pt.mode == PT_ON)
+        return err;
+    if (active)
+        pt_off(fs, strerror(err));
     set_daemon_io(fi);
     return 0;
 }

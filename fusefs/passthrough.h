@@ -12,11 +12,13 @@
  * otherwise serves reads and writes in the daemon, after one log line
  * saying why; =on refuses to mount without it; =off never asks.
  *
- * The kernel allows one backing file per inode at a time, so every open
- * handle of a file shares one backing id (node->backing_id), released with
- * the last handle.  Set-user-ID and executable set-group-ID files are
- * served by the daemon instead (direct I/O, which the kernel lets coexist
- * with passthrough handles): their writes must reach it to clear the bits.
+ * The kernel allows one backing file per inode at a time, and wants every
+ * open of an inode with passthrough handles to be one, so all handles of a
+ * file share one backing id (node->backing_id), released with the last.
+ * Set-user-ID and executable set-group-ID files are opened with direct I/O
+ * instead, when no passthrough handle is open: their writes must reach the
+ * daemon to clear the bits (and, as direct I/O, they cannot be mapped
+ * shared).
  */
 #ifndef WINAPIFS_PASSTHROUGH_H
 #define WINAPIFS_PASSTHROUGH_H

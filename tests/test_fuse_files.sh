@@ -123,7 +123,11 @@ check "set-group-ID without group execute stays" 2745 "$(stat -c %a su4)"
 : > su5 && chmod 4755 su5 && printf 'root' >> su5
 check "root's write (CAP_FSETID) keeps set-user-ID" 4755 "$(stat -c %a su5)"
 check "and the bytes arrive" root "$(cat su5)"
-rm -f su1 su2 su3 su4 su5
+printf 'data' > su6 && exec 5<> su6 && chmod 4755 su6
+check "a file made set-user-ID while open still opens" data "$(cat su6)"
+exec 5>&-
+check "and reopens once closed" data "$(cat su6)"
+rm -f su1 su2 su3 su4 su5 su6
 
 # --- cp -a out and back in: stored user.* attributes travel, control ones do not
 setfattr -n user.note -v kept p
