@@ -40,39 +40,32 @@ EOF
 )
     check "the host sees writes through an open $mode descriptor" True "$out"
 done
-out=$(python3 - <<'EOF'
-import hashlib, json, mmap, os
-with open("mapped", "w+b") as f:
+# host_sees_mapping FILE msync|nosync: write 1 MiB through a shared mapping,
+# then ask the host for its SHA-256 while the mapping is still open.
+host_sees_mapping() {
+    python3 - "$1" "$2" <<'EOF'
+import hashlib, json, mmap, os, sys
+path, sync = sys.argv[1], sys.argv[2] == "msync"
+with open(path, "w+b") as f:
     f.truncate(1 << 20)
     m = mmap.mmap(f.fileno(), 1 << 20)
     m[:] = os.urandom(1 << 20)
-    m.flush()                # msync: mapped pages are the kernel's until then
-    os.setxattr("mapped", "user.winapi.process",
+    if sync:
+        m.flush()
+    os.setxattr(path, "user.winapi.process",
                 b'{"operation":"checksum","params":{"algorithm":"sha256"}}')
-    res = json.loads(os.getxattr("mapped", "user.winapi.result"))
+    res = json.loads(os.getxattr(path, "user.winapi.result"))
     print(res["result"]["checksum"] == hashlib.sha256(m[:]).hexdigest())
     m.close()
 EOF
-)
-check "the host sees mmap writes after msync" True "$out"
-
-# With kernel passthrough a mapping in the mount is the backing file's own
-# page cache, the one the host maps: no msync, no close needed.
+}
+# Without passthrough mapped pages are the kernel's until msync.
+check "the host sees mmap writes after msync" True "$(host_sees_mapping mapped msync)"
+# With it a mapping in the mount is the backing file's own page cache, the
+# one the host maps: no msync, no close needed.
 if [ "$(passthrough_is .)" = on ]; then
-    out=$(python3 - <<'EOF'
-import hashlib, json, mmap, os
-with open("mapped2", "w+b") as f:
-    f.truncate(1 << 20)
-    m = mmap.mmap(f.fileno(), 1 << 20)
-    m[:] = os.urandom(1 << 20)
-    os.setxattr("mapped2", "user.winapi.process",
-                b'{"operation":"checksum","params":{"algorithm":"sha256"}}')
-    res = json.loads(os.getxattr("mapped2", "user.winapi.result"))
-    print(res["result"]["checksum"] == hashlib.sha256(m[:]).hexdigest())
-    m.close()
-EOF
-)
-    check "with passthrough the host sees mmap writes without msync" True "$out"
+    check "with passthrough the host sees mmap writes without msync" True \
+        "$(host_sees_mapping mapped2 nosync)"
 fi
 
 # --- host writes reach the guest: fresh reads, old descriptors, mappings
