@@ -174,6 +174,13 @@ static bool handle_line(struct conn *c, const char *line, size_t len)
         json_object *r = json_object_new_object();
         json_object_object_add(r, "pong", json_object_new_boolean(1));
         conn_send(c, wp_response_success(req.has_request_id, req.request_id, r));
+    } else if (req.api == WP_API_HELLO && cfg->token &&
+               !(req.token && wp_token_equal(req.token, cfg->token))) {
+        /* A hello with the wrong token is refused also after a good one:
+         * a client that sends one has lost track of who it is. */
+        log_warn("%s: refused: wrong or missing token in a later hello", c->peer);
+        send_error(c, &req, WP_UNAUTHORIZED, "wrong or missing token");
+        keep = false;
     } else if (req.api == WP_API_HELLO) {
         conn_send(c, wp_response_success(req.has_request_id, req.request_id,
                                          hello_result()));
