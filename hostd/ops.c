@@ -11,6 +11,7 @@
 #include <gcrypt.h>
 
 #include "ops.h"
+#include "wp_utf8.h"
 
 static wp_code no_params(struct op_run *r, char *err, size_t errlen)
 {
@@ -57,6 +58,7 @@ static wp_code check_checksum(struct op_run *r, char *err, size_t errlen)
 {
     json_object *v;
     const char *name = "crc32";
+    char shown[4 * 32];
 
     if (r->params && json_object_object_get_ex(r->params, "algorithm", &v)) {
         if (!json_object_is_type(v, json_type_string)) {
@@ -64,6 +66,10 @@ static wp_code check_checksum(struct op_run *r, char *err, size_t errlen)
             return WP_BAD_REQUEST;
         }
         name = json_object_get_string(v);
+        if (strlen(name) != (size_t)json_object_get_string_len(v)) {
+            snprintf(err, errlen, "params.algorithm contains a NUL byte");
+            return WP_BAD_REQUEST;
+        }
     }
     for (size_t i = 0; i < sizeof(algorithms) / sizeof(algorithms[0]); i++)
         if (strcmp(name, algorithms[i].name) == 0) {
@@ -74,7 +80,8 @@ static wp_code check_checksum(struct op_run *r, char *err, size_t errlen)
             }
             return WP_OK;
         }
-    snprintf(err, errlen, "unknown checksum algorithm \"%.32s\" (crc32, sha256)", name);
+    wp_utf8_copy(shown, sizeof(shown), name, strlen(name), 32);
+    snprintf(err, errlen, "unknown checksum algorithm \"%s\" (crc32, sha256)", shown);
     return WP_BAD_REQUEST;
 }
 

@@ -18,6 +18,11 @@
 #include "plat.h"
 #include "request.h"
 #include "wp_path.h"
+#include "wp_utf8.h"
+
+/* How much of a request's path or name an answer echoes, in characters. */
+#define ECHO_PATH_CHARS 160
+#define ECHO_NAME_CHARS 64
 
 struct job {
     const struct hostd_config *cfg;
@@ -36,23 +41,32 @@ static void guarded_run(void *arg)
     j->op->run(&j->run);
 }
 
+/* Text from the request, for an answer: bounded, cut between characters. */
+static const char *echo(char *buf, size_t buflen, const char *s, size_t max_chars)
+{
+    wp_utf8_copy(buf, buflen, s, strlen(s), max_chars);
+    return buf;
+}
+
 /* Where the request's file is, as the host names it. */
 static wp_code host_path(struct job *j)
 {
     const wp_request *req = j->req;
-    char translated[WP_HOST_PATH_MAX], why[256];
+    char translated[WP_HOST_PATH_MAX], why[256], shown[4 * ECHO_PATH_CHARS];
     const char *p = req->host_path;
 
     if (!p) {
         if (wp_path_guest_to_host(req->file_path, j->cfg->automount_root,
                                   translated, sizeof(translated), why, sizeof(why)) < 0) {
-            snprintf(j->err, sizeof(j->err), "%s: %s", req->file_path, why);
+            snprintf(j->err, sizeof(j->err), "%s: %s",
+                     echo(shown, sizeof(shown), req->file_path, ECHO_PATH_CHARS), why);
             return WP_PATH_NOT_ALLOWED;
         }
         p = translated;
     }
     if (wp_path_host_canon(p, j->host, sizeof(j->host), why, sizeof(why)) < 0) {
-        snprintf(j->err, sizeof(j->err), "%s: %s", p, why);
+        snprintf(j->err, sizeof(j->err), "%s: %s",
+                 echo(shown, sizeof(shown), p, ECHO_PATH_CHARS), why);
         return WP_PATH_NOT_ALLOWED;
     }
     return WP_OK;
@@ -131,10 +145,12 @@ static wp_code on_file(struct job *j)
 static wp_code prepare(struct job *j)
 {
     const wp_request *req = j->req;
+    char shown[4 * ECHO_NAME_CHARS];
 
     j->op = ops_find(req->operation);
     if (!j->op) {
-        snprintf(j->err, sizeof(j->err), "unknown operation \"%.64s\"", req->operation);
+        snprintf(j->err, sizeof(j->err), "unknown operation \"%s\"",
+                 echo(shown, sizeof(shown), req->operation, ECHO_NAME_CHARS));
         return WP_UNKNOWN_OPERATION;
     }
     if (j->op->access == OP_WRITE && req->access == WP_ACCESS_READ) {

@@ -13,6 +13,10 @@
 #include <string.h>
 
 #include "wp_msg.h"
+#include "wp_utf8.h"
+
+/* How much of a request's string an error message shows. */
+#define ECHO_CHARS 64
 
 static const struct {
     const char *name;
@@ -165,6 +169,57 @@ static int get_u64(json_object *obj, const char *key, bool required,
     return 0;
 }
 
+/* Whether every string in v, object keys included, is valid UTF-8. */
+static bool utf8_ok(json_object *v)
+{
+    size_t n;
+
+    switch (json_object_get_type(v)) {
+    case json_type_string:
+        return wp_utf8_valid(json_object_get_string(v),
+                             (size_t)json_object_get_string_len(v));
+    case json_type_array:
+        n = json_object_array_length(v);
+        for (size_t i = 0; i < n; i++)
+            if (!utf8_ok(json_object_array_get_idx(v, i)))
+                return false;
+        return true;
+    case json_type_object: {
+        json_object_object_foreach(v, key, val)
+            if (!wp_utf8_valid(key, strlen(key)) || !utf8_ok(val))
+                return false;
+        return true;
+    }
+    default:
+        return true;
+    }
+}
+
+/*
+ * json-c lets overlong forms, surrogates and code points above U+10FFFF
+ * through; such a string is no text, and echoed it would make the answer
+ * unreadable to the client's parser.  Nesting is bounded by json-c's depth
+ * limit (32).
+ */
+static int check_utf8(json_object *obj, char *err, size_t errlen)
+{
+    char shown[4 * ECHO_CHARS];
+
+    json_object_object_foreach(obj, key, val) {
+        if (!wp_utf8_valid(key, strlen(key))) {
+            snprintf(err, errlen, "a field name is not valid UTF-8");
+            return -1;
+        }
+        if (!utf8_ok(val)) {
+            wp_utf8_copy(shown, sizeof(shown), key, strlen(key), ECHO_CHARS);
+            snprintf(err, errlen, "field \"%s\" is not valid UTF-8 (an overlong form, "
+                     "a surrogate or a code point beyond U+10FFFF)", shown);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static wp_code parse_shared_buffer(wp_request *req, char *err, size_t errlen)
 {
     json_object *o = req->obj, *v;
@@ -219,6 +274,7 @@ wp_code wp_request_parse(const char *line, size_t len, wp_request *req,
                          char *err, size_t errlen)
 {
     const char *api;
+    char shown[4 * ECHO_CHARS];
 
     memset(req, 0, sizeof(*req));
     err[0] = '\0';
@@ -230,6 +286,8 @@ wp_code wp_request_parse(const char *line, size_t len, wp_request *req,
         req->has_request_id = false;
         return WP_BAD_REQUEST;
     }
+    if (check_utf8(req->obj, err, errlen) < 0)
+        return WP_BAD_REQUEST;
     if (get_string(req->obj, "api", true, &api, err, errlen) < 0)
         return WP_BAD_REQUEST;
     if (strcmp(api, "shared_buffer") == 0) {
@@ -245,7 +303,8 @@ wp_code wp_request_parse(const char *line, size_t len, wp_request *req,
         return get_string(req->obj, "token", false, &req->token, err, errlen) < 0
                    ? WP_BAD_REQUEST : WP_OK;
     }
-    snprintf(err, errlen, "unknown api \"%.64s\"", api);
+    wp_utf8_copy(shown, sizeof(shown), api, strlen(api), ECHO_CHARS);
+    snprintf(err, errlen, "unknown api \"%s\"", shown);
     return WP_UNKNOWN_API;
 }
 
@@ -273,6 +332,51 @@ char *wp_json_line(json_object *obj)
     return line;
 }
 
+/*
+ * An answer, as a line that is valid UTF-8 whatever went into it.  Every
+ * string echoed from a request has been checked (wp_request_parse) or
+ * copied with wp_utf8_copy; this is the last guard, for text from anywhere
+ * else (a file system's error message, a bug).  json-c escapes every byte
+ * below 0x20, so only bytes from 0x80 up can be invalid, and those occur
+ * only inside strings: replacing them with U+FFFD keeps the JSON intact.
+ */
+static char *answer_line(json_object *o)
+{
+    char *line = wp_json_line(o), *fixed;
+    size_t len, cap;
+
+    if (!line)
+        return NULL;
+    len = strlen(line);
+    if (wp_utf8_valid(line, len))
+        return line;
+    cap = 3 * len + 1;
+    fixed = malloc(cap);
+    if (fixed)
+        wp_utf8_copy(fixed, cap, line, len, SIZE_MAX);
+    free(line);
+    return fixed;
+}
+
+/* A message as valid UTF-8: no character cut at its end, U+FFFD for bad bytes. */
+static json_object *message_string(const char *message)
+{
+    size_t len = wp_utf8_whole(message, strlen(message)), cap;
+    json_object *s;
+    char *copy;
+
+    if (wp_utf8_valid(message, len))
+        return json_object_new_string_len(message, (int)len);
+    cap = 3 * len + 1;
+    copy = malloc(cap);
+    if (!copy)
+        return NULL;
+    wp_utf8_copy(copy, cap, message, len, SIZE_MAX);
+    s = json_object_new_string(copy);
+    free(copy);
+    return s;
+}
+
 /* {"request_id":N,"status":S} in that order, as the SPEC shows it. */
 static json_object *response_head(bool has_id, uint64_t id, const char *status)
 {
@@ -296,7 +400,7 @@ char *wp_response_success(bool has_id, uint64_t id, json_object *result)
         return NULL;
     }
     json_object_object_add(o, "result", result);
-    line = wp_json_line(o);
+    line = answer_line(o);
     json_object_put(o);
     return line;
 }
@@ -311,10 +415,10 @@ char *wp_response_error(bool has_id, uint64_t id, wp_code code,
     if (!o || !e)
         goto out;
     json_object_object_add(e, "code", json_object_new_string(wp_code_name(code)));
-    json_object_object_add(e, "message", json_object_new_string(message ? message : ""));
+    json_object_object_add(e, "message", message_string(message ? message : ""));
     json_object_object_add(o, "error", e);
     e = NULL;
-    line = wp_json_line(o);
+    line = answer_line(o);
 out:
     json_object_put(e);
     json_object_put(o);

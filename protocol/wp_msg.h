@@ -67,7 +67,10 @@ typedef struct {
 
 /*
  * Parse one line (len bytes, without the '\n').  Returns WP_OK, or an error
- * code with a reason in err (always NUL-terminated).  Whatever the result,
+ * code with a reason in err (always NUL-terminated, valid UTF-8).  Every
+ * string of an accepted request, keys and params included, is valid UTF-8
+ * as RFC 3629 defines it (no overlong form, surrogate or code point above
+ * U+10FFFF: json-c lets those through, and they are bad_request here).  Whatever the result,
  * wp_request_release() frees what was parsed; req->has_request_id and
  * req->request_id are set as far as they could be read, so that even an
  * error answer can carry the id.
@@ -79,7 +82,11 @@ void wp_request_release(wp_request *req);
 /*
  * Responses.  Each returns a newly allocated line ending in '\n' (free()),
  * or NULL when out of memory.  has_id false leaves request_id out.
- * wp_response_success takes ownership of result.
+ * wp_response_success takes ownership of result.  The line is always valid
+ * UTF-8: a message cut inside a character loses the partial character, and
+ * any byte that is not UTF-8 is sent as U+FFFD.  Text from a request that
+ * goes into a message should still be copied with wp_utf8_copy(), which
+ * bounds it by characters.
  */
 char *wp_response_success(bool has_id, uint64_t id, json_object *result);
 char *wp_response_error(bool has_id, uint64_t id, wp_code code,

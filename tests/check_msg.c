@@ -6,11 +6,13 @@
 
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
 #include "wp_msg.h"
+#include "wp_utf8.h"
 
 static const char seed_request[] =
     "{\"api\":\"shared_buffer\",\"request_id\":123,\"operation\":\"process\","
@@ -250,6 +252,153 @@ START_TEST(test_msg_parses_responses)
 }
 END_TEST
 
+/* Byte sequences json-c lets through that are not UTF-8. */
+static const char *const not_utf8[] = {
+    "\xc0\xaf",             /* overlong '/' */
+    "\xe0\x80\xaf",         /* overlong '/', three bytes */
+    "\xed\xa0\x80",         /* surrogate U+D800 */
+    "\xed\xbf\xbf",         /* surrogate U+DFFF */
+    "\xf4\x90\x80\x80",     /* U+110000 */
+    "\xf0\x80\x80\xaf",     /* overlong '/', four bytes */
+};
+
+/* The answer to line, built as the daemon builds it, must be valid UTF-8. */
+static void assert_answer_utf8(const char *line, wp_code want)
+{
+    char err[256], *answer;
+    wp_request req;
+    wp_code rc = wp_request_parse(line, strlen(line), &req, err, sizeof(err));
+
+    ck_assert_msg(rc == want, "%s: %s", line, err);
+    ck_assert_msg(wp_utf8_valid(err, strlen(err)), "reason not UTF-8: %s", err);
+    answer = wp_response_error(req.has_request_id, req.request_id, rc, err);
+    ck_assert_msg(wp_utf8_valid(answer, strlen(answer)), "answer not UTF-8: %s", answer);
+    wp_request_release(&req);
+    free(answer);
+}
+
+START_TEST(test_msg_rejects_strings_that_are_not_utf8)
+{
+    char line[512];
+    const char *bad = not_utf8[_i];
+
+    snprintf(line, sizeof(line), "{\"api\":\"shared_buffer\",\"request_id\":1,"
+             "\"operation\":\"process\",\"file_path\":\"/mnt/c/temp/a%sb\","
+             "\"buffer_size\":1,\"buffer_id\":1}", bad);
+    assert_answer_utf8(line, WP_BAD_REQUEST);
+    snprintf(line, sizeof(line), "{\"api\":\"x%s\"}", bad);
+    assert_answer_utf8(line, WP_BAD_REQUEST);
+    snprintf(line, sizeof(line), "{\"api\":\"ping\",\"k%s\":1}", bad);
+    assert_answer_utf8(line, WP_BAD_REQUEST);
+    snprintf(line, sizeof(line), "{\"api\":\"shared_buffer\",\"operation\":\"checksum\","
+             "\"file_path\":\"/x\",\"buffer_size\":1,\"buffer_id\":1,"
+             "\"params\":{\"algorithm\":[\"%s\"]}}", bad);
+    assert_answer_utf8(line, WP_BAD_REQUEST);
+}
+END_TEST
+
+START_TEST(test_msg_echo_never_cuts_a_character)
+{
+    char line[1024], name[512];
+    int n;
+
+    /* 63 ASCII bytes and a two-byte character: "%.64s" cut it in half. */
+    memset(name, 'a', 63);
+    strcpy(name + 63, "\xc3\xa9tail");
+    snprintf(line, sizeof(line), "{\"api\":\"%s\"}", name);
+    assert_answer_utf8(line, WP_UNKNOWN_API);
+    /* Only multibyte characters, far more than the echo shows. */
+    for (n = 0; n < 100; n++)
+        memcpy(name + 3 * n, "\xe2\x82\xac", 3);
+    name[3 * n] = '\0';
+    snprintf(line, sizeof(line), "{\"api\":\"%s\"}", name);
+    assert_answer_utf8(line, WP_UNKNOWN_API);
+}
+END_TEST
+
+START_TEST(test_msg_answers_are_always_utf8)
+{
+    /* A message cut inside a character, or holding a stray byte. */
+    char *a = wp_response_error(true, 1, WP_IO_ERROR, "abc\xc3");
+    char *b = wp_response_error(true, 1, WP_IO_ERROR, "x\xff\xc0\xafy");
+    json_object *o = json_object_new_object();
+    char *c;
+
+    ck_assert_str_eq(a, "{\"request_id\":1,\"status\":\"error\",\"error\":"
+                     "{\"code\":\"io_error\",\"message\":\"abc\"}}\n");
+    ck_assert_str_eq(b, "{\"request_id\":1,\"status\":\"error\",\"error\":"
+                     "{\"code\":\"io_error\",\"message\":\"x\xef\xbf\xbd\xef\xbf\xbd"
+                     "\xef\xbf\xbdy\"}}\n");
+    json_object_object_add(o, "host_path", json_object_new_string("C:\\\xed\xa0\x80"));
+    c = wp_response_success(true, 2, o);
+    ck_assert_msg(wp_utf8_valid(c, strlen(c)), "%s", c);
+    free(a);
+    free(b);
+    free(c);
+}
+END_TEST
+
+START_TEST(test_msg_utf8_strict_decoder)
+{
+    static const struct { const char *s; size_t len; } ok[] = {
+        { "a", 1 }, { "\x7f", 1 }, { "\xc2\x80", 2 }, { "\xdf\xbf", 2 },
+        { "\xe0\xa0\x80", 3 }, { "\xed\x9f\xbf", 3 }, { "\xee\x80\x80", 3 },
+        { "\xef\xbf\xbf", 3 }, { "\xf0\x90\x80\x80", 4 }, { "\xf4\x8f\xbf\xbf", 4 },
+    };
+
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        ck_assert_uint_eq(wp_utf8_char_len(ok[i].s, strlen(ok[i].s)), ok[i].len);
+    for (size_t i = 0; i < sizeof(not_utf8) / sizeof(not_utf8[0]); i++)
+        ck_assert(!wp_utf8_valid(not_utf8[i], strlen(not_utf8[i])));
+    ck_assert_uint_eq(wp_utf8_char_len("\x80", 1), 0);
+    ck_assert_uint_eq(wp_utf8_char_len("\xc1\xbf", 2), 0);
+    ck_assert_uint_eq(wp_utf8_char_len("\xf5\x80\x80\x80", 4), 0);
+    ck_assert_uint_eq(wp_utf8_char_len("\xe2\x82", 2), 0);
+    ck_assert(wp_utf8_valid("a\0b", 3));
+}
+END_TEST
+
+START_TEST(test_msg_utf8_copy_bounds_by_characters)
+{
+    char out[16];
+
+    /* Fits: copied as is. */
+    ck_assert_uint_eq(wp_utf8_copy(out, sizeof(out), "h\xc3\xa9llo", 6, 64), 6);
+    ck_assert_str_eq(out, "h\xc3\xa9llo");
+    /* Too many characters: cut after max_chars, with an ellipsis. */
+    wp_utf8_copy(out, sizeof(out), "abcdef", 6, 3);
+    ck_assert_str_eq(out, "abc...");
+    /* Too many bytes: never a partial character, the ellipsis still fits. */
+    wp_utf8_copy(out, sizeof(out), "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+                 "\xe2\x82\xac\xe2\x82\xac", 18, 64);
+    ck_assert_str_eq(out, "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac...");
+    /* Bytes that are no character, and NUL, become U+FFFD. */
+    wp_utf8_copy(out, sizeof(out), "a\xff\0b", 4, 64);
+    ck_assert_str_eq(out, "a\xef\xbf\xbd\xef\xbf\xbd" "b");
+    wp_utf8_copy(out, sizeof(out), "\xc0\xaf", 2, 64);
+    ck_assert_str_eq(out, "\xef\xbf\xbd\xef\xbf\xbd");
+    /* Tiny buffers still end in NUL between characters. */
+    ck_assert_uint_eq(wp_utf8_copy(out, 3, "\xc3\xa9\xc3\xa9", 4, 64), 2);
+    ck_assert_str_eq(out, "\xc3\xa9");
+    ck_assert_uint_eq(wp_utf8_copy(out, 1, "abc", 3, 64), 0);
+    ck_assert_str_eq(out, "");
+}
+END_TEST
+
+START_TEST(test_msg_utf8_whole_drops_a_cut_character)
+{
+    ck_assert_uint_eq(wp_utf8_whole("abc\xc3", 4), 3);
+    ck_assert_uint_eq(wp_utf8_whole("abc\xe2\x82", 5), 3);
+    ck_assert_uint_eq(wp_utf8_whole("abc\xf0\x9f\x98", 6), 3);
+    ck_assert_uint_eq(wp_utf8_whole("abc\xc3\xa9", 5), 5);
+    ck_assert_uint_eq(wp_utf8_whole("abc", 3), 3);
+    ck_assert_uint_eq(wp_utf8_whole("", 0), 0);
+    /* Not a cut character but a bad one: left to be replaced. */
+    ck_assert_uint_eq(wp_utf8_whole("abc\xed\xa0", 5), 5);
+    ck_assert_uint_eq(wp_utf8_whole("abc\x80", 4), 4);
+}
+END_TEST
+
 static Suite *msg_suite(void)
 {
     Suite *s = suite_create("msg");
@@ -269,6 +418,13 @@ static Suite *msg_suite(void)
     tcase_add_test(tc, test_msg_rejects_line_at_limit);
     tcase_add_test(tc, test_msg_code_names_and_errnos);
     tcase_add_test(tc, test_msg_parses_responses);
+    tcase_add_loop_test(tc, test_msg_rejects_strings_that_are_not_utf8, 0,
+                        (int)(sizeof(not_utf8) / sizeof(not_utf8[0])));
+    tcase_add_test(tc, test_msg_echo_never_cuts_a_character);
+    tcase_add_test(tc, test_msg_answers_are_always_utf8);
+    tcase_add_test(tc, test_msg_utf8_strict_decoder);
+    tcase_add_test(tc, test_msg_utf8_copy_bounds_by_characters);
+    tcase_add_test(tc, test_msg_utf8_whole_drops_a_cut_character);
     suite_add_tcase(s, tc);
     return s;
 }
