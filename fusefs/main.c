@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "passthrough.h"
+#include "persist.h"
 #include "winapifs.h"
 #include "wp_mountinfo.h"
 #include "wp_path.h"
@@ -52,6 +53,7 @@ struct config {
     int timeout;
     char *passthrough;          /* auto, on, off */
     enum pt_mode pt_mode;
+    int keep;                   /* -o keep */
     char *source;               /* mount.fuse3's first argument */
     char *mountpoint;
     bool max_threads_given;
@@ -73,6 +75,7 @@ static const struct fuse_opt config_spec[] = {
     CONFIG_OPT("automount_root=%s", automount_root),
     CONFIG_OPT("timeout=%d", timeout),
     CONFIG_OPT("passthrough=%s", passthrough),
+    CONFIG_OPT("keep", keep),
     FUSE_OPT_KEY("max_threads=", KEY_MAX_THREADS),
     FUSE_OPT_KEY("fsname=", KEY_FSNAME),
     FUSE_OPT_KEY("subtype=", KEY_SUBTYPE),
@@ -104,6 +107,10 @@ static void usage(const char *progname)
 "                           allows (Linux 6.9+, as root), else serve reads\n"
 "                           and writes here; on: refuse to mount without\n"
 "                           it; off: never (default auto)\n"
+"    -o keep                keep the files and their names after a clean\n"
+"                           unmount, for the next mount over backing_dir\n"
+"                           (without it they are removed; after a crash\n"
+"                           the next mount recovers them either way)\n"
 "    (winapifs's own defaults for the FUSE options below: max_threads=%d,\n"
 "    max_idle_threads=%d)\n"
 "\n",
@@ -398,6 +405,28 @@ static int passthrough_setup(struct pt_state *pt, enum pt_mode mode,
     return 0;
 }
 
+/*
+ * Start the journal that lets the namespace survive a crash, taking in
+ * what killed mounts (or -o keep) left in the backing directory.
+ */
+static int namespace_start(struct node_ns *ns)
+{
+    unsigned long files;
+    int err = persist_start(ns, &files);
+
+    if (err) {
+        fprintf(stderr, "winapifs: backing directory %s: cannot keep a journal there: %s\n",
+                ns->backing_dir, strerror(err));
+        return -1;
+    }
+    /* Until the mount is up, a failure must leave what was taken over. */
+    ns->keep = true;
+    if (files)
+        fuse_log(FUSE_LOG_NOTICE, "winapifs: %s: took over %lu file%s left by an earlier "
+                                  "mount\n", ns->backing_dir, files, files == 1 ? "" : "s");
+    return 0;
+}
+
 /* ---- the host and the session ---- */
 
 static int host_open(const struct config *c, winapi_handle_t *h)
@@ -543,7 +572,8 @@ int main(int argc, char *argv[])
         goto err_out3;
     }
     raise_fd_limit();
-    if (passthrough_setup(&fs.pt, cfg.pt_mode, winapi_backing_dir(fs.host)) < 0)
+    if (passthrough_setup(&fs.pt, cfg.pt_mode, winapi_backing_dir(fs.host)) < 0 ||
+        namespace_start(&fs.ns) < 0)
         goto err_out4;
 
     fs.se = fuse_session_new(&args, &wfs_ops, sizeof(wfs_ops), &fs);
@@ -553,12 +583,16 @@ int main(int argc, char *argv[])
         goto err_out5;
     if (fuse_session_mount(fs.se, opts.mountpoint) != 0)
         goto err_out6;
+    fs.ns.keep = cfg.keep;
     raise_readahead(opts.mountpoint, fs.readahead);
     fuse_daemonize(opts.foreground);
     if (!opts.foreground) {
         openlog("winapifs", LOG_PID, LOG_DAEMON);
         fuse_set_log_func(log_to_syslog);
     }
+    if (persist_run(&fs.ns) != 0)
+        fuse_log(FUSE_LOG_WARNING, "winapifs: the journal is synced only when the mount "
+                                   "ends: cannot start its thread\n");
     if (notify_start(&fs.notifier, fs.se) < 0) {
         fuse_log(FUSE_LOG_ERR, "winapifs: cannot start the notifier: %s\n", strerror(errno));
         goto err_out7;

@@ -20,6 +20,8 @@
 #include <fuse_log.h>
 
 #include "node.h"
+#include "node_int.h"
+#include "persist.h"
 #include "wp_buf.h"
 #include "wp_path.h"
 
@@ -50,7 +52,7 @@ static size_t hash_of(const struct node *dir, const char *name)
     return (size_t)(h ^ (h >> 29));
 }
 
-static struct dentry *hash_find(struct node_ns *ns, const struct node *dir,
+struct dentry *node_hash_find(struct node_ns *ns, const struct node *dir,
                                 const char *name)
 {
     struct dentry *d = ns->hash[hash_of(dir, name) & (ns->hash_size - 1)];
@@ -107,7 +109,7 @@ static void hash_remove(struct node_ns *ns, struct dentry *d)
 
 /* ---- inodes ---- */
 
-static struct node *node_alloc(mode_t mode, uid_t uid, gid_t gid)
+struct node *node_alloc(mode_t mode, uid_t uid, gid_t gid)
 {
     struct node *n = calloc(1, sizeof(*n));
 
@@ -129,7 +131,7 @@ static struct node *node_alloc(mode_t mode, uid_t uid, gid_t gid)
  * locks (ns->lock held by the caller, or no other reference left), so
  * either suffices to read it; the name is never reached without it.
  */
-static void backing_unlink(struct node_ns *ns, struct node *n)
+void node_backing_unlink(struct node_ns *ns, struct node *n)
 {
     pthread_mutex_lock(&n->lock);
     if (n->backing_linked && unlinkat(ns->backing_dirfd, n->backing_name, 0) < 0 &&
@@ -140,11 +142,13 @@ static void backing_unlink(struct node_ns *ns, struct node *n)
     pthread_mutex_unlock(&n->lock);
 }
 
-static void node_free(struct node_ns *ns, struct node *n)
+void node_free(struct node_ns *ns, struct node *n)
 {
     if (n->fd >= 0)
         close(n->fd);
-    backing_unlink(ns, n);
+    /* A kept namespace keeps the data of every file with a name. */
+    if (!(ns->keep && n->nlink > 0))
+        node_backing_unlink(ns, n);
     xattr_clear(&n->xattrs);
     pthread_mutex_destroy(&n->lock);
     free(n->result);
@@ -154,7 +158,7 @@ static void node_free(struct node_ns *ns, struct node *n)
     free(n);
 }
 
-static void all_insert(struct node_ns *ns, struct node *n)
+void node_all_insert(struct node_ns *ns, struct node *n)
 {
     n->ino = ns->next_ino++;
     n->all_next = ns->all.all_next;
@@ -164,7 +168,7 @@ static void all_insert(struct node_ns *ns, struct node *n)
 }
 
 /* Free n if nothing refers to it any more.  ns->lock held. */
-static void node_release(struct node_ns *ns, struct node *n)
+void node_release(struct node_ns *ns, struct node *n)
 {
     if (n == ns->root || n->nlink > 0 || n->nlookup > 0)
         return;
@@ -212,7 +216,7 @@ static int backing_create(struct node_ns *ns, struct node *n, bool open)
 
 /* ---- the tree; ns->lock held in all of these ---- */
 
-static void dir_touch(struct node *dir)
+static void node_dir_touch(struct node *dir)
 {
     pthread_mutex_lock(&dir->lock);
     dir->mtime = dir->ctime = node_now();
@@ -224,7 +228,7 @@ static void dir_touch(struct node *dir)
  * A name's coming or going changes its inode's link count and ctime.
  * nlink is written under both locks, so either suffices to read it.
  */
-static void links_changed(struct node *n, int delta)
+void node_links_changed(struct node *n, int delta)
 {
     pthread_mutex_lock(&n->lock);
     if (node_is_dir(n))
@@ -236,7 +240,7 @@ static void links_changed(struct node *n, int delta)
 }
 
 /* Link d (naming d->node) into dir as the last entry. */
-static void attach(struct node_ns *ns, struct node *dir, struct dentry *d)
+void node_attach(struct node_ns *ns, struct node *dir, struct dentry *d)
 {
     d->dir = dir;
     d->cookie = dir->next_cookie++;
@@ -253,11 +257,11 @@ static void attach(struct node_ns *ns, struct node *dir, struct dentry *d)
         d->node->dent = d;
     }
     hash_insert(ns, d);
-    dir_touch(dir);
+    node_dir_touch(dir);
 }
 
 /* Take d out of its directory; d stays the caller's. */
-static void detach(struct node_ns *ns, struct dentry *d)
+void node_detach(struct node_ns *ns, struct dentry *d)
 {
     struct node *dir = d->dir;
 
@@ -275,12 +279,12 @@ static void detach(struct node_ns *ns, struct dentry *d)
         dir->nsubdirs--;
         d->node->dent = NULL;
     }
-    dir_touch(dir);
+    node_dir_touch(dir);
     d->dir = NULL;
     d->sib_prev = d->sib_next = NULL;
 }
 
-static struct dentry *dentry_new(struct node *n, const char *name)
+struct dentry *node_dentry_new(struct node *n, const char *name)
 {
     struct dentry *d = calloc(1, sizeof(*d));
 
@@ -293,7 +297,7 @@ static struct dentry *dentry_new(struct node *n, const char *name)
     return d;
 }
 
-static void dentry_free(struct dentry *d)
+void node_dentry_free(struct dentry *d)
 {
     if (d) {
         free(d->name);
@@ -304,13 +308,14 @@ static void dentry_free(struct dentry *d)
 /* Remove the name d and free it; its inode goes if nothing else holds it. */
 static void unlink_dentry(struct node_ns *ns, struct dentry *d)
 {
-    struct node *n = d->node;
+    struct node *n = d->node, *dir = d->dir;
 
-    detach(ns, d);
-    dentry_free(d);
-    links_changed(n, -1);
+    node_detach(ns, d);
+    persist_unlink(ns, dir, d->name);
+    node_dentry_free(d);
+    node_links_changed(n, -1);
     if (n->nlink == 0 && node_is_reg(n))
-        backing_unlink(ns, n);
+        node_backing_unlink(ns, n);
     node_release(ns, n);
 }
 
@@ -340,7 +345,8 @@ static bool is_ancestor(const struct node *a, const struct node *d)
 static int move(struct node_ns *ns, struct dentry *src, struct dentry *dst,
                 struct node *newdir, char **newname, unsigned flags)
 {
-    struct node *n = src->node;
+    struct node *n = src->node, *olddir;
+    char *oldname;
 
     if (dst && (flags & RENAME_NOREPLACE))
         return EEXIST;
@@ -358,17 +364,20 @@ static int move(struct node_ns *ns, struct dentry *src, struct dentry *dst,
             return ENOTEMPTY;
         unlink_dentry(ns, dst);
     }
-    detach(ns, src);
-    free(src->name);
+    olddir = src->dir;
+    oldname = src->name;
+    node_detach(ns, src);
     src->name = *newname;
     *newname = NULL;
-    attach(ns, newdir, src);
-    links_changed(n, 0);
+    node_attach(ns, newdir, src);
+    persist_move(ns, olddir, oldname, src);
+    free(oldname);
+    node_links_changed(n, 0);
     return 0;
 }
 
 /* The two names stay where they are; the inodes they name trade places. */
-static int exchange(struct dentry *a, struct dentry *b)
+int node_exchange(struct dentry *a, struct dentry *b)
 {
     struct node *an = a->node, *bn = b->node;
 
@@ -389,10 +398,10 @@ static int exchange(struct dentry *a, struct dentry *b)
         b->dir->nsubdirs--;
         a->dir->nsubdirs++;
     }
-    dir_touch(a->dir);
-    dir_touch(b->dir);
-    links_changed(an, 0);
-    links_changed(bn, 0);
+    node_dir_touch(a->dir);
+    node_dir_touch(b->dir);
+    node_links_changed(an, 0);
+    node_links_changed(bn, 0);
     return 0;
 }
 
@@ -418,7 +427,7 @@ int node_ns_init(struct node_ns *ns, const char *backing_dir,
     ns->automount_root = strdup(automount_root);
     ns->root = node_alloc(S_IFDIR | 0755, uid, gid);
     if (ns->root) {
-        all_insert(ns, ns->root);
+        node_all_insert(ns, ns->root);
         ns->root->nlink = 2;
     }
     if (!ns->hash || !ns->backing_dir || !ns->automount_root || !ns->root) {
@@ -433,17 +442,22 @@ void node_ns_destroy(struct node_ns *ns)
 {
     struct node *n, *next;
 
+    /* Kept: the journal describes the files before they are let go. */
+    if (ns->keep)
+        persist_stop(ns);
     for (size_t i = 0; ns->hash && i < ns->hash_size; i++) {
         struct dentry *d = ns->hash[i], *dnext;
         for (; d; d = dnext) {
             dnext = d->hash_next;
-            dentry_free(d);
+            node_dentry_free(d);
         }
     }
     for (n = ns->all.all_next; n && n != &ns->all; n = next) {
         next = n->all_next;
         node_free(ns, n);
     }
+    /* Not kept: the journal goes once the files it lists have gone. */
+    persist_stop(ns);
     if (ns->backing_dirfd >= 0)
         close(ns->backing_dirfd);
     free(ns->hash);
@@ -482,7 +496,7 @@ int node_lookup(struct node_ns *ns, struct node *dir, const char *name,
     if (!node_is_dir(dir))
         return ENOTDIR;
     pthread_mutex_lock(&ns->lock);
-    d = hash_find(ns, dir, name);
+    d = node_hash_find(ns, dir, name);
     if (d) {
         d->node->nlookup++;
         *out = d->node;
@@ -496,14 +510,16 @@ static int create_locked(struct node_ns *ns, struct node *dir, struct dentry *d)
 {
     int err = dir_usable(ns, dir);
 
-    if (!err && hash_find(ns, dir, d->name))
+    if (!err && node_hash_find(ns, dir, d->name))
         err = EEXIST;
     if (err)
         return err;
-    all_insert(ns, d->node);
-    attach(ns, dir, d);
-    links_changed(d->node, 1);
+    node_all_insert(ns, d->node);
+    node_attach(ns, dir, d);
+    node_links_changed(d->node, 1);
     d->node->nlookup = 1;
+    persist_node(ns, d->node);
+    persist_link(ns, d);
     return 0;
 }
 
@@ -519,7 +535,7 @@ int node_create(struct node_ns *ns, struct node *dir, const char *name,
     if (strlen(name) > NAME_MAX)
         return ENAMETOOLONG;
     n = node_alloc(mode, uid, gid);
-    if (!n || !(d = dentry_new(n, name)))
+    if (!n || !(d = node_dentry_new(n, name)))
         goto fail;
     if (target && !(n->target = strdup(target)))
         goto fail;
@@ -531,9 +547,10 @@ int node_create(struct node_ns *ns, struct node *dir, const char *name,
     if (err)
         goto fail;
     *out = n;
+    persist_maybe_compact(ns);
     return 0;
 fail:
-    dentry_free(d);
+    node_dentry_free(d);
     if (n)
         node_free(ns, n);
     return err;
@@ -549,23 +566,26 @@ int node_link(struct node_ns *ns, struct node *n, struct node *dir,
         return EPERM;
     if (strlen(name) > NAME_MAX)
         return ENAMETOOLONG;
-    if (!(d = dentry_new(n, name)))
+    if (!(d = node_dentry_new(n, name)))
         return ENOMEM;
     pthread_mutex_lock(&ns->lock);
     err = dir_usable(ns, dir);
-    if (!err && hash_find(ns, dir, name))
+    if (!err && node_hash_find(ns, dir, name))
         err = EEXIST;
     /* A file whose last name is gone cannot get a new one: its data is. */
     if (!err && n->nlink == 0)
         err = ENOENT;
     if (!err) {
-        attach(ns, dir, d);
-        links_changed(n, 1);
+        node_attach(ns, dir, d);
+        node_links_changed(n, 1);
         n->nlookup++;
+        persist_link(ns, d);
     }
     pthread_mutex_unlock(&ns->lock);
     if (err)
-        dentry_free(d);
+        node_dentry_free(d);
+    else
+        persist_maybe_compact(ns);
     return err;
 }
 
@@ -576,7 +596,7 @@ int node_remove(struct node_ns *ns, struct node *dir, const char *name,
     int err = 0;
 
     pthread_mutex_lock(&ns->lock);
-    d = node_is_dir(dir) ? hash_find(ns, dir, name) : NULL;
+    d = node_is_dir(dir) ? node_hash_find(ns, dir, name) : NULL;
     if (!node_is_dir(dir))
         err = ENOTDIR;
     else if (!d)
@@ -590,6 +610,8 @@ int node_remove(struct node_ns *ns, struct node *dir, const char *name,
     else
         unlink_dentry(ns, d);
     pthread_mutex_unlock(&ns->lock);
+    if (!err)
+        persist_maybe_compact(ns);
     return err;
 }
 
@@ -609,18 +631,22 @@ int node_rename(struct node_ns *ns, struct node *dir, const char *name,
         return ENOMEM;
     pthread_mutex_lock(&ns->lock);
     err = node_is_dir(dir) ? dir_usable(ns, newdir) : ENOTDIR;
-    src = err ? NULL : hash_find(ns, dir, name);
+    src = err ? NULL : node_hash_find(ns, dir, name);
     if (!err && !src)
         err = ENOENT;
     if (!err) {
-        dst = hash_find(ns, newdir, newname);
+        dst = node_hash_find(ns, newdir, newname);
         if (!(flags & RENAME_EXCHANGE))
             err = move(ns, src, dst, newdir, &dup, flags);
-        else
-            err = dst ? exchange(src, dst) : ENOENT;
+        else if (!dst)
+            err = ENOENT;
+        else if ((err = node_exchange(src, dst)) == 0)
+            persist_swap(ns, src, dst);
     }
     pthread_mutex_unlock(&ns->lock);
     free(dup);
+    if (!err)
+        persist_maybe_compact(ns);
     return err;
 }
 
@@ -756,9 +782,74 @@ int node_utimens(struct node_ns *ns, struct node *n, const struct timespec ts[2]
         if (ts[1].tv_nsec != UTIME_OMIT)
             n->mtime = ts[1].tv_nsec == UTIME_NOW ? now : ts[1];
         n->ctime = now;
+        persist_attr(ns, n);
     }
     pthread_mutex_unlock(&n->lock);
     return res < 0 ? errno : 0;
+}
+
+/* FUSE's KILL_SUIDGID: set-group-ID only with group execute.  n->lock held. */
+static void kill_suidgid_locked(struct node *n)
+{
+    n->mode &= ~(mode_t)S_ISUID;
+    if (n->mode & S_IXGRP)
+        n->mode &= ~(mode_t)S_ISGID;
+}
+
+bool node_chmod(struct node_ns *ns, struct node *n, const mode_t *mode,
+                uid_t uid, gid_t gid, bool kill)
+{
+    mode_t before;
+    bool changed, mode_changed;
+
+    pthread_mutex_lock(&n->lock);
+    before = n->mode;
+    if (kill && node_is_reg(n))
+        kill_suidgid_locked(n);
+    if (mode)
+        n->mode = (n->mode & S_IFMT) | (*mode & 07777);
+    changed = n->mode != before || mode;
+    if (uid != (uid_t)-1)
+        n->uid = uid;
+    if (gid != (gid_t)-1)
+        n->gid = gid;
+    changed = changed || uid != (uid_t)-1 || gid != (gid_t)-1;
+    if (changed) {
+        n->ctime = node_now();
+        persist_attr(ns, n);
+    }
+    mode_changed = n->mode != before;
+    pthread_mutex_unlock(&n->lock);
+    return mode_changed;
+}
+
+int node_xattr_set(struct node_ns *ns, struct node *n, const char *name,
+                   const void *value, size_t size, int flags)
+{
+    int err;
+
+    pthread_mutex_lock(&n->lock);
+    err = xattr_set(&n->xattrs, name, value, size, flags);
+    if (!err) {
+        n->ctime = node_now();
+        persist_xattr(ns, n, name, value ? value : "", size);
+    }
+    pthread_mutex_unlock(&n->lock);
+    return err;
+}
+
+int node_xattr_remove(struct node_ns *ns, struct node *n, const char *name)
+{
+    int err;
+
+    pthread_mutex_lock(&n->lock);
+    err = xattr_remove(&n->xattrs, name);
+    if (!err) {
+        n->ctime = node_now();
+        persist_xattr(ns, n, name, NULL, 0);
+    }
+    pthread_mutex_unlock(&n->lock);
+    return err;
 }
 
 int node_readdir(struct node_ns *ns, struct node *dir, uint64_t cookie,

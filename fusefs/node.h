@@ -105,6 +105,8 @@ struct node_ns {
     char *backing_dir;
     int backing_dirfd;              /* names backing files; statfs */
     char *automount_root;
+    struct journal *journal;        /* persist.h; NULL: none */
+    bool keep;                      /* -o keep: the namespace outlives the mount */
 };
 
 static inline bool node_is_dir(const struct node *n)
@@ -127,11 +129,25 @@ int node_ns_init(struct node_ns *ns, const char *backing_dir,
                  const char *automount_root, uid_t uid, gid_t gid);
 
 /*
- * Free every inode: close every descriptor and unlink every backing file
- * still linked, so that nothing is left behind.  Only when no request can
- * run.
+ * Free every inode and close every descriptor.  Unless ns->keep, unlink
+ * every backing file and the journal, so that nothing is left behind;
+ * with it, leave the files and a journal describing them for the next
+ * mount.  Only when no request can run.
  */
 void node_ns_destroy(struct node_ns *ns);
+
+/*
+ * Change mode, owner (-1: unchanged) as chmod/chown do; kill clears the
+ * set-user-ID and executable set-group-ID bits first.  Returns whether
+ * anything changed.
+ */
+bool node_chmod(struct node_ns *ns, struct node *n, const mode_t *mode,
+                uid_t uid, gid_t gid, bool kill);
+
+/* Stored user.* attributes (xattr.h), persisted. */
+int node_xattr_set(struct node_ns *ns, struct node *n, const char *name,
+                   const void *value, size_t size, int flags);
+int node_xattr_remove(struct node_ns *ns, struct node *n, const char *name);
 
 /* The inode for a FUSE inode number (the root for FUSE_ROOT_ID). */
 struct node *node_get(struct node_ns *ns, uint64_t nodeid);

@@ -139,64 +139,36 @@ static int set_times(struct wfs *fs, struct node *n, const struct stat *attr,
 
 /*
  * With HANDLE_KILLPRIV_V2 the kernel leaves set-user-ID and set-group-ID
- * bits to us: a write or truncate by a caller without CAP_FSETID (the
- * kernel says when) and any change of owner clear them, as the VFS does;
- * set-group-ID only with group execute, as FUSE's KILL_SUIDGID means.
- * n->lock held.
- */
-static void kill_suidgid_locked(struct node *n)
-{
-    if (!node_is_reg(n))
-        return;
-    n->mode &= ~(mode_t)S_ISUID;
-    if (n->mode & S_IXGRP)
-        n->mode &= ~(mode_t)S_ISGID;
-    n->ctime = node_now();
-}
-
-/* Whether there was anything to clear. */
-static bool kill_suidgid(struct node *n)
-{
-    bool changed;
-
-    pthread_mutex_lock(&n->lock);
-    changed = (n->mode & (S_ISUID | S_ISGID)) != 0;
-    if (changed) {
-        mode_t before = n->mode;
-        kill_suidgid_locked(n);
-        changed = n->mode != before;
-    }
-    pthread_mutex_unlock(&n->lock);
-    return changed;
-}
-
-/*
- * Clear the bits after a write or open by a caller without CAP_FSETID, and
- * have the kernel ask again for the mode, which neither reply carries.
- * Attributes only (offset -1): that waits for no page lock.
+ * bits to us (node_chmod() clears them): after a write or an O_TRUNC open
+ * by a caller without CAP_FSETID, have the kernel ask again for the mode,
+ * which neither reply carries.  Attributes only (offset -1): that waits
+ * for no page lock.
  */
 static void kill_suidgid_notify(fuse_req_t req, fuse_ino_t ino, struct node *n)
 {
-    if (kill_suidgid(n))
-        fuse_lowlevel_notify_inval_inode(wfs_of(req)->se, ino, -1, 0);
+    struct wfs *fs = wfs_of(req);
+
+    if (node_chmod(&fs->ns, n, NULL, (uid_t)-1, (gid_t)-1, true))
+        fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 }
 
-/* Mode and owner live in memory; the backing file stays 0600, the daemon's. */
-static void set_owner_mode(struct node *n, const struct stat *attr, int to_set)
+/*
+ * Mode and owner live in memory; the backing file stays 0600, the
+ * daemon's.  A truncate without CAP_FSETID and any change of owner clear
+ * the set-user-ID bits, as the VFS does.
+ */
+static void set_owner_mode(struct wfs *fs, struct node *n, const struct stat *attr,
+                           int to_set)
 {
-    if (!(to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
+    mode_t mode = attr->st_mode;
+    bool kill = to_set & (FUSE_SET_ATTR_KILL_SUID | FUSE_SET_ATTR_KILL_SGID |
+                          FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID);
+
+    if (!kill && !(to_set & FUSE_SET_ATTR_MODE))
         return;
-    pthread_mutex_lock(&n->lock);
-    if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))
-        kill_suidgid_locked(n);
-    if (to_set & FUSE_SET_ATTR_MODE)
-        n->mode = (n->mode & S_IFMT) | (attr->st_mode & 07777);
-    if (to_set & FUSE_SET_ATTR_UID)
-        n->uid = attr->st_uid;
-    if (to_set & FUSE_SET_ATTR_GID)
-        n->gid = attr->st_gid;
-    n->ctime = node_now();
-    pthread_mutex_unlock(&n->lock);
+    node_chmod(&fs->ns, n, to_set & FUSE_SET_ATTR_MODE ? &mode : NULL,
+               to_set & FUSE_SET_ATTR_UID ? attr->st_uid : (uid_t)-1,
+               to_set & FUSE_SET_ATTR_GID ? attr->st_gid : (gid_t)-1, kill);
 }
 
 static void wfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
@@ -210,12 +182,10 @@ static void wfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
     (void)fi;
     if (to_set & FUSE_SET_ATTR_SIZE)
         err = node_truncate(&fs->ns, n, attr->st_size);
-    if (!err && (to_set & (FUSE_SET_ATTR_KILL_SUID | FUSE_SET_ATTR_KILL_SGID)))
-        kill_suidgid(n);
     if (!err)
         err = set_times(fs, n, attr, to_set);
     if (!err) {
-        set_owner_mode(n, attr, to_set);
+        set_owner_mode(fs, n, attr, to_set);
         err = node_stat(&fs->ns, n, &st, WFS_MAX_WRITE);
     }
     if (err)
@@ -709,11 +679,7 @@ static void wfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
         fuse_reply_err(req, EOPNOTSUPP);
         return;
     }
-    pthread_mutex_lock(&n->lock);
-    err = xattr_set(&n->xattrs, name, value, size, flags);
-    if (err == 0)
-        n->ctime = node_now();
-    pthread_mutex_unlock(&n->lock);
+    err = node_xattr_set(&wfs_of(req)->ns, n, name, value, size, flags);
     fuse_reply_err(req, err);
 }
 
@@ -752,11 +718,7 @@ static void wfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
         fuse_reply_err(req, ENODATA);
         return;
     }
-    pthread_mutex_lock(&n->lock);
-    err = xattr_remove(&n->xattrs, name);
-    if (err == 0)
-        n->ctime = node_now();
-    pthread_mutex_unlock(&n->lock);
+    err = node_xattr_remove(&wfs_of(req)->ns, n, name);
     fuse_reply_err(req, err);
 }
 
@@ -778,7 +740,7 @@ static void wfs_init(void *userdata, struct fuse_conn_info *conn)
     fuse_set_feature_flag(conn, FUSE_CAP_SPLICE_MOVE);
     fuse_unset_feature_flag(conn, FUSE_CAP_SPLICE_READ);
     /*
-     * Set-user-ID bits are ours to clear (kill_suidgid()); otherwise
+     * Set-user-ID bits are ours to clear (node_chmod()); otherwise
      * the kernel would ask for security.capability before every write.
      */
     fuse_unset_feature_flag(conn, FUSE_CAP_HANDLE_KILLPRIV);

@@ -108,6 +108,12 @@ int xattr_list(const struct xattr_set *s, char *buf, size_t size, size_t *len)
     return 0;
 }
 
+void xattr_each(const struct xattr_set *s, xattr_each_fn *fn, void *arg)
+{
+    for (const struct xattr *x = s->head; x; x = x->next)
+        fn(arg, x->name, x->value, x->size);
+}
+
 void xattr_clear(struct xattr_set *s)
 {
     struct xattr *x, *next;

@@ -48,6 +48,10 @@ int xattr_remove(struct xattr_set *s, const char *name);
  */
 int xattr_list(const struct xattr_set *s, char *buf, size_t size, size_t *len);
 
+/* Call fn for every attribute, in the order they were set. */
+typedef void xattr_each_fn(void *arg, const char *name, const void *value, size_t size);
+void xattr_each(const struct xattr_set *s, xattr_each_fn *fn, void *arg);
+
 void xattr_clear(struct xattr_set *s);
 
 #endif /* WINAPIFS_XATTR_H */

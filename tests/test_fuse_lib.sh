@@ -95,6 +95,25 @@ unmount_fs() {
     return 1
 }
 
+# The daemon exited on its own (a signal): forget it without unmounting.
+daemon_gone() {
+    rest=""
+    for e in $DAEMONS; do
+        [ "${e%:*}" = "$1" ] || rest="$rest $e"
+    done
+    DAEMONS=$rest
+}
+
+# kill_fs MOUNTPOINT: SIGKILL its daemon, as a crash would, and take the
+# dead mount away.
+kill_fs() {
+    for e in $DAEMONS; do
+        [ "${e%:*}" = "$1" ] && kill -KILL "${e##*:}" && wait "${e##*:}" 2>/dev/null
+    done
+    daemon_gone "$1"
+    fusermount3 -u "$1" 2>/dev/null || umount "$1" 2>/dev/null || umount -l "$1"
+}
+
 unmount_all() {
     for e in $DAEMONS; do
         unmount_fs "${e%:*}"

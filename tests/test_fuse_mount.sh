@@ -5,15 +5,6 @@
 # the daemon's memory with a thousand buffers.
 . "$top_srcdir/tests/test_fuse_lib.sh"
 
-# The daemon exited on its own (a signal): forget it without unmounting.
-daemon_gone() {
-    rest=""
-    for e in $DAEMONS; do
-        [ "${e%:*}" = "$1" ] || rest="$rest $e"
-    done
-    DAEMONS=$rest
-}
-
 # --- --help and --version
 out=$("$WINAPIFS" --help) && ok "--help exits 0" || fail "--help"
 for o in backing_dir= host= port= token_file= automount_root= timeout= allow_other max_threads; do
