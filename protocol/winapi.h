@@ -143,6 +143,19 @@ int winapi_request(winapi_handle_t handle, const winapi_shared_buffer_t *buffer,
 int winapi_request_json(winapi_handle_t handle, const char *json,
                         char **response);
 
+/*
+ * Buffer files that a killed program left behind: in dir (NULL: the
+ * WINAPI_BACKING_DIR environment variable, else WINAPI_DEFAULT_BACKING_DIR),
+ * every file named winapi_shared_buffer_{ID}_{PID} whose process is gone and
+ * that no winapifs journal in dir names (a running mount's, or one the next
+ * mount will take over).  Never a file whose process still runs, nor any
+ * other file.  Unless dry_run each is removed; fn, if not NULL, is called
+ * for each with its path and 0 or the errno of its removal.  Returns how
+ * many were found, or -1 with errno set (the directory cannot be read).
+ */
+typedef void winapi_reap_fn(void *arg, const char *path, int err);
+int winapi_reap(const char *dir, int dry_run, winapi_reap_fn *fn, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

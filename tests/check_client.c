@@ -110,6 +110,65 @@ START_TEST(test_client_alloc_failure_leaves_nothing)
 }
 END_TEST
 
+/* A file of that name, holding text. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fp = fopen(path, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static int exists(const char *dir, const char *name)
+{
+    char path[512];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+static void count_reaped(void *arg, const char *path, int err)
+{
+    ck_assert_int_eq(err, 0);
+    ck_assert_ptr_nonnull(strstr(path, "winapi_shared_buffer_1_999999999"));
+    (*(int *)arg)++;
+}
+
+/* Only buffers of a process that is gone, and that no mount lists. */
+START_TEST(test_client_reap_removes_only_stale_buffers)
+{
+    char dir[] = "/tmp/check_reap.XXXXXX", mine[64];
+    int calls = 0;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(mine, sizeof(mine), "winapi_shared_buffer_2_%ld", (long)getpid());
+    put_file(dir, "winapi_shared_buffer_1_999999999", "stale");
+    put_file(dir, mine, "in use");
+    put_file(dir, "winapi_shared_buffer_3_999999998", "a mount's");
+    put_file(dir, ".winapifs.1-0.journal",
+             "00000000 N 4 100644 0 0 1.0 1.0 1.0 3 winapi_shared_buffer_3_999999998\n");
+    put_file(dir, "winapi_shared_buffer_x_999999999", "not our name");
+    put_file(dir, "notes.txt", "foreign");
+    ck_assert_int_eq(winapi_reap(dir, 1, NULL, NULL), 1);
+    ck_assert(exists(dir, "winapi_shared_buffer_1_999999999"));
+    ck_assert_int_eq(winapi_reap(dir, 0, count_reaped, &calls), 1);
+    ck_assert_int_eq(calls, 1);
+    ck_assert(!exists(dir, "winapi_shared_buffer_1_999999999"));
+    ck_assert(exists(dir, mine));
+    ck_assert(exists(dir, "winapi_shared_buffer_3_999999998"));
+    ck_assert(exists(dir, "winapi_shared_buffer_x_999999999"));
+    ck_assert(exists(dir, "notes.txt"));
+    ck_assert_int_eq(winapi_reap("/nonexistent/dir", 0, NULL, NULL), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    snprintf(mine, sizeof(mine), "rm -rf %s", dir);
+    ck_assert_int_eq(system(mine), 0);
+}
+END_TEST
+
 START_TEST(test_client_process_every_operation)
 {
     winapi_handle_t h = open_default();
@@ -422,6 +481,7 @@ static Suite *client_suite(void)
     tcase_add_test(tc, test_client_ids_increase_and_skip_existing_names);
     tcase_add_test(tc, test_client_free_zeroed_structure_is_safe);
     tcase_add_test(tc, test_client_alloc_failure_leaves_nothing);
+    tcase_add_test(tc, test_client_reap_removes_only_stale_buffers);
     tcase_add_test(tc, test_client_process_every_operation);
     tcase_add_test(tc, test_client_fill_visible_in_guest_mapping);
     tcase_add_test(tc, test_client_errno_per_error_code);
