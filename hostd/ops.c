@@ -22,26 +22,41 @@ static wp_code no_params(struct op_run *r, char *err, size_t errlen)
 }
 
 /*
+ * An 8-byte load from any address: a range may start at an odd offset, and
+ * a misaligned uint64_t load is undefined behaviour.  memcpy of a constant
+ * size compiles to the same single load.
+ */
+static inline uint64_t load64(const unsigned char *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+/*
  * Read every byte.  Four independent sums keep the loads in flight; the
  * result is stored so the compiler cannot drop the loop.
  */
 static void run_process(struct op_run *r)
 {
-    const uint64_t *w = r->addr;
+    const unsigned char *p = r->addr;
     size_t n = (size_t)(r->length / 8), i;
     uint64_t a = 0, b = 0, c = 0, d = 0;
-    const unsigned char *tail = (const unsigned char *)r->addr + n * 8;
 
+    /* An empty range has no mapping: addr is NULL, and NULL + 0 is undefined too. */
+    if (r->length == 0)
+        return;
     for (i = 0; i + 4 <= n; i += 4) {
-        a += w[i];
-        b += w[i + 1];
-        c += w[i + 2];
-        d += w[i + 3];
+        a += load64(p + 8 * i);
+        b += load64(p + 8 * (i + 1));
+        c += load64(p + 8 * (i + 2));
+        d += load64(p + 8 * (i + 3));
     }
     for (; i < n; i++)
-        a += w[i];
-    for (i = 0; i < r->length % 8; i++)
-        a += tail[i];
+        a += load64(p + 8 * i);
+    for (i = n * 8; i < r->length; i++)
+        a += p[i];
     /* Tell the compiler the sum is used, so the loads stay. */
     __asm__ volatile("" : : "r"(a + b + c + d));
 }

@@ -209,6 +209,23 @@ START_TEST(test_protocol_range_checksum)
 }
 END_TEST
 
+/* Ranges at any byte offset, and empty ones: no misaligned or NULL-based access. */
+START_TEST(test_protocol_range_at_odd_offset)
+{
+    json_object *o;
+
+    tu_make_file("odd", 16384, 5, NULL, 0, NULL, 0);
+    expect(sb("process", "odd", 16384, "\"offset\":1,\"length\":4097"), "success");
+    expect(sb("process", "odd", 16384, "\"offset\":7,\"length\":16377"), "success");
+    expect(sb("process", "odd", 16384, "\"offset\":4099,\"length\":0"), "success");
+    expect(sb("checksum", "odd", 16384, "\"offset\":3,\"length\":0"), "success");
+    expect(sb("fill", "odd", 16384, "\"offset\":16384,\"length\":0"), "success");
+    o = tu_call(tu_port(), sb("process", "odd", 16384, "\"offset\":1,\"length\":4097"));
+    ck_assert_str_eq(tu_result_str(o, "bytes_processed"), "4097");
+    json_object_put(o);
+}
+END_TEST
+
 START_TEST(test_protocol_rejects_hostile_paths)
 {
     const char *cdir = tu_env("WINAPI_TEST_CDIR");
@@ -627,6 +644,7 @@ static Suite *protocol_suite(void)
     tcase_add_test(tc, test_protocol_empty_buffer);
     tcase_add_test(tc, test_protocol_fill_range_little_endian);
     tcase_add_test(tc, test_protocol_range_checksum);
+    tcase_add_test(tc, test_protocol_range_at_odd_offset);
     tcase_add_test(tc, test_protocol_rejects_hostile_paths);
     tcase_add_test(tc, test_protocol_refuses_links_and_special_files);
     tcase_add_test(tc, test_protocol_split_line_byte_by_byte);
