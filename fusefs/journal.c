@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,6 +353,26 @@ static bool decode(char *line, size_t len, struct jrec *r)
 
 /* ---- the file ---- */
 
+/*
+ * Lock a journal for its mount.  A file system without flock (some network
+ * and host shares) is no reason to refuse a mount: there the process ID in
+ * the journal's name tells a live mount instead (see held_by_live_mount()).
+ */
+static int lock_file(int fd)
+{
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        return 0;
+    if (errno == ENOLCK || errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL)
+        return 0;
+    return errno;
+}
+
+/* The journal is named after the process that keeps it. */
+static void journal_name(char *out, size_t len, long pid, unsigned n)
+{
+    snprintf(out, len, PREFIX "%ld-%u" SUFFIX, pid, n);
+}
+
 static void say_failed(struct journal *j, const char *what, int err)
 {
     if (j->failed)
@@ -403,14 +424,14 @@ int journal_open(int dirfd, struct journal **out)
      */
     j->fd = -1;
     for (unsigned n = 0; j->fd < 0 && n < 1000; n++) {
-        snprintf(j->name, sizeof(j->name), PREFIX "%ld-%u" SUFFIX, (long)getpid(), n);
+        journal_name(j->name, sizeof(j->name), (long)getpid(), n);
         j->fd = openat(dirfd, j->name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW |
                                         O_CLOEXEC, 0600);
         if (j->fd < 0 && errno != EEXIST)
             break;
     }
     snprintf(j->tmp, sizeof(j->tmp), "%s.new", j->name);
-    if (j->fd < 0 || flock(j->fd, LOCK_EX | LOCK_NB) < 0) {
+    if (j->fd < 0 || (errno = lock_file(j->fd)) != 0) {
         e = errno;
         if (j->fd >= 0)
             close(j->fd);
@@ -423,12 +444,38 @@ int journal_open(int dirfd, struct journal **out)
     return 0;
 }
 
+/*
+ * fuse_daemonize() moved the mount to a new process: rename the journal
+ * after it, so that its name names a live process for as long as the
+ * mount runs.
+ */
+static void follow_pid(struct journal *j)
+{
+    char name[sizeof(j->name)];
+
+    for (unsigned n = 0; n < 1000; n++) {
+        journal_name(name, sizeof(name), (long)getpid(), n);
+        if (strcmp(name, j->name) == 0)
+            return;
+        if (faccessat(j->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+            continue;
+        if (renameat(j->dirfd, j->name, j->dirfd, name) == 0) {
+            snprintf(j->name, sizeof(j->name), "%s", name);
+            snprintf(j->tmp, sizeof(j->tmp), "%s.new", j->name);
+        }
+        return;
+    }
+}
+
 int journal_start_syncer(struct journal *j)
 {
     int e;
 
     if (!j || j->syncing)
         return 0;
+    pthread_mutex_lock(&j->lock);
+    follow_pid(j);
+    pthread_mutex_unlock(&j->lock);
     e = pthread_create(&j->syncer, NULL, syncer_main, j);
     j->syncing = e == 0;
     return e;
@@ -504,8 +551,10 @@ int journal_compact_end(struct journal *j, bool ok)
      * The new file replaces the old only once it is on disk; it takes the
      * lock before the name, so a new mount never adopts it in between.
      */
-    if (ok && (fdatasync(fd) < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0))
+    if (ok && fdatasync(fd) < 0)
         err = errno;
+    if (ok && !err)
+        err = lock_file(fd);
     if (ok && !err && renameat(j->dirfd, j->tmp, j->dirfd, j->name) < 0)
         err = errno;
     if (ok && !err) {
@@ -559,6 +608,19 @@ static bool is_journal_name(const char *name)
     return true;
 }
 
+static bool held_by_live_mount(int fd, const char *name)
+{
+    long pid;
+
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        return false;
+    if (errno == EWOULDBLOCK)
+        return true;
+    /* No flock here: the process the name names, if it runs, holds it. */
+    pid = strtol(name + sizeof(PREFIX) - 1, NULL, 10);
+    return pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+}
+
 size_t journal_find_orphans(int dirfd, struct journal_orphan *out, size_t max)
 {
     int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -580,7 +642,7 @@ size_t journal_find_orphans(int dirfd, struct journal_orphan *out, size_t max)
         if (jfd < 0)
             continue;
         /* Held: its mount is alive (or it is ours). */
-        if (flock(jfd, LOCK_EX | LOCK_NB) < 0) {
+        if (held_by_live_mount(jfd, e->d_name)) {
             close(jfd);
             continue;
         }
