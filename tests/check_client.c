@@ -408,6 +408,25 @@ START_TEST(test_client_dropped_connection_is_econnreset)
 }
 END_TEST
 
+/* NUL bytes are not white space: "correct horse\0\0" is not "correct horse". */
+START_TEST(test_client_token_with_nul_refused)
+{
+    char path[4096];
+    winapi_options_t o = { .token_file = path };
+    winapi_handle_t h;
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/nul-token", tu_env("WINAPI_TEST_WORK"));
+    fp = fopen(path, "w");
+    fwrite("correct horse\0\0\0", 1, 16, fp);
+    fclose(fp);
+    ck_assert_int_eq(winapi_open(&o, &h), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_ptr_nonnull(strstr(winapi_last_error(), path));
+    ck_assert_ptr_nonnull(strstr(winapi_last_error(), "a NUL byte at offset 13"));
+}
+END_TEST
+
 START_TEST(test_client_token)
 {
     char path[4096], args[4200];
@@ -419,8 +438,14 @@ START_TEST(test_client_token)
     fp = fopen(path, "w");
     fputs("correct horse\n", fp);
     fclose(fp);
+    chmod(path, 0600);          /* the daemon refuses a token others can read */
     snprintf(args, sizeof(args), "--token-file '%s'", path);
     o.port = tu_hostd_start("tokd", args);
+    ck_assert_int_eq(winapi_open(&o, &h), 0);
+    ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"ping\"}", NULL), 0);
+    winapi_close(h);
+    /* The guest only sends the token: a copy on a drvfs drive shows 0777. */
+    chmod(path, 0644);
     ck_assert_int_eq(winapi_open(&o, &h), 0);
     ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"ping\"}", NULL), 0);
     winapi_close(h);
@@ -492,6 +517,7 @@ static Suite *client_suite(void)
     tcase_add_test(tc, test_client_silent_host_times_out);
     tcase_add_test(tc, test_client_dropped_connection_is_econnreset);
     tcase_add_test(tc, test_client_token);
+    tcase_add_test(tc, test_client_token_with_nul_refused);
     tcase_add_test(tc, test_client_handle_shared_by_eight_threads);
     suite_add_tcase(s, tc);
     return s;

@@ -427,6 +427,7 @@ static int token_daemon(const char *token)
     fp = fopen(path, "w");
     fprintf(fp, "%s\n", token);
     fclose(fp);
+    chmod(path, 0600);          /* the daemon refuses a token others can read */
     snprintf(args, sizeof(args), "--token-file '%s'", path);
     return tu_hostd_start("tok", args);
 }

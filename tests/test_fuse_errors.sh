@@ -70,6 +70,7 @@ unmount_fs "$M"
 # --- a host that wants a token
 H=$WINAPI_TEST_WORK/hostd-token
 printf 'sesame\n' > "$WINAPI_TEST_WORK/token"
+chmod 600 "$WINAPI_TEST_WORK/token"     # winapi-hostd refuses a token others can read
 port=$(start_host "$H" --token-file "$WINAPI_TEST_WORK/token") || die "cannot start a token daemon"
 M=$WINAPI_TEST_WORK/fs-token
 mount_fs "$M" -o "port=$port,token_file=$WINAPI_TEST_WORK/token"
