@@ -56,15 +56,15 @@ static wp_code host_path(struct job *j)
     const char *p = req->host_path;
 
     if (!p) {
-        if (wp_path_guest_to_host(req->file_path, j->cfg->automount_root,
-                                  translated, sizeof(translated), why, sizeof(why)) < 0) {
+        if (wp_path_guest_file_to_host(req->file_path, j->cfg->automount_root,
+                                       translated, sizeof(translated), why, sizeof(why)) < 0) {
             snprintf(j->err, sizeof(j->err), "%s: %s",
                      echo(shown, sizeof(shown), req->file_path, ECHO_PATH_CHARS), why);
             return WP_PATH_NOT_ALLOWED;
         }
         p = translated;
     }
-    if (wp_path_host_canon(p, j->host, sizeof(j->host), why, sizeof(why)) < 0) {
+    if (wp_path_host_file_canon(p, j->host, sizeof(j->host), why, sizeof(why)) < 0) {
         snprintf(j->err, sizeof(j->err), "%s: %s",
                  echo(shown, sizeof(shown), p, ECHO_PATH_CHARS), why);
         return WP_PATH_NOT_ALLOWED;

@@ -267,8 +267,8 @@ int winapi_request_path(winapi_handle_t h, const char *guest_path, uint64_t size
         errno = EINVAL;
         return -1;
     }
-    if (wp_path_guest_to_host(guest_path, h->automount_root, host_path,
-                              sizeof(host_path), err, sizeof(err)) < 0) {
+    if (wp_path_guest_file_to_host(guest_path, h->automount_root, host_path,
+                                   sizeof(host_path), err, sizeof(err)) < 0) {
         wp_set_error("%s: no host path: %s", guest_path, err);
         errno = EACCES;
         return -1;

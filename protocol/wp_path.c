@@ -240,6 +240,39 @@ int wp_path_host_to_guest(const char *host, const char *automount_root,
     return append_components(p, "\\/", '/', out, outlen, &pos, err, errlen);
 }
 
+/* A file's path: no trailing separator (a directory), not a drive root. */
+static int file_ok(const char *path, const char *seps, char *canon,
+                   char *err, size_t errlen)
+{
+    size_t n = strlen(path);
+    const char *why = NULL;
+
+    if (n > 0 && strchr(seps, path[n - 1]))
+        why = "ends in a separator, which names a directory, not a file";
+    else if (strlen(canon) == 3)
+        why = "a drive root is not a file";
+    if (!why)
+        return 0;
+    canon[0] = '\0';
+    return fail(EINVAL, err, errlen, "%s", why);
+}
+
+int wp_path_guest_file_to_host(const char *guest, const char *automount_root,
+                               char *out, size_t outlen, char *err, size_t errlen)
+{
+    if (wp_path_guest_to_host(guest, automount_root, out, outlen, err, errlen) < 0)
+        return -1;
+    return file_ok(guest, "/", out, err, errlen);
+}
+
+int wp_path_host_file_canon(const char *host, char *out, size_t outlen,
+                            char *err, size_t errlen)
+{
+    if (wp_path_host_canon(host, out, outlen, err, errlen) < 0)
+        return -1;
+    return file_ok(host, "\\/", out, err, errlen);
+}
+
 struct root_search {
     char *out;
     size_t outlen;

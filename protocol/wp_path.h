@@ -41,6 +41,18 @@ int wp_path_host_to_guest(const char *host, const char *automount_root,
 int wp_path_host_canon(const char *host, char *out, size_t outlen,
                        char *err, size_t errlen);
 
+/*
+ * The same, for the path of a file rather than a directory: a trailing
+ * separator names a directory ("C:\temp\good\" is not the file
+ * C:\temp\good, and open() of "good/" fails on Linux too), and a drive
+ * root is no file either; both are refused.  Use these for the file a
+ * request names; the ones above for directories such as allowed roots.
+ */
+int wp_path_guest_file_to_host(const char *guest, const char *automount_root,
+                               char *out, size_t outlen, char *err, size_t errlen);
+int wp_path_host_file_canon(const char *host, char *out, size_t outlen,
+                            char *err, size_t errlen);
+
 /* Check one host path component (len bytes) against Windows' naming rules. */
 int wp_path_name_ok(const char *name, size_t len, char *err, size_t errlen);
 

@@ -247,6 +247,12 @@ START_TEST(test_client_errno_per_error_code)
     ck_assert_int_eq(errno, EACCES);
     ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"reboot\"}", NULL), -1);
     ck_assert_int_eq(errno, EOPNOTSUPP);
+    /* A trailing '/' names a directory, not the buffer's file. */
+    snprintf(path, sizeof(path), "%s/", b.file_path);
+    ck_assert_int_eq(winapi_request_path(h, path, 8192, b.buffer_id,
+                                         &(winapi_request_t){ .operation = "stat" }, NULL), -1);
+    ck_assert_int_eq(errno, EACCES);
+    ck_assert_ptr_nonnull(strstr(winapi_last_error(), "names a directory"));
     winapi_free_shared_buffer(&b);
     winapi_close(h);
 }

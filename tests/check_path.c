@@ -169,6 +169,41 @@ START_TEST(test_path_trailing_separator_tolerated)
 }
 END_TEST
 
+/* The file a request names: a trailing separator or a drive root is a directory. */
+START_TEST(test_path_file_rejects_trailing_separator)
+{
+    static const char *const dirs_host[] = {
+        "C:\\temp\\good\\", "C:/temp/good/", "c:\\temp\\good/", "C:\\", "D:/",
+    };
+    static const char *const dirs_guest[] = { "/mnt/c/temp/good/", "/mnt/c/", "/mnt/c", "/mnt/d//" };
+    char out[WP_HOST_PATH_MAX], err[256];
+
+    for (size_t i = 0; i < sizeof(dirs_host) / sizeof(dirs_host[0]); i++) {
+        err[0] = '\0';
+        ck_assert_msg(wp_path_host_file_canon(dirs_host[i], out, sizeof(out), err,
+                                              sizeof(err)) == -1, "%s accepted", dirs_host[i]);
+        ck_assert_int_eq(errno, EINVAL);
+        ck_assert(err[0] != '\0');
+    }
+    for (size_t i = 0; i < sizeof(dirs_guest) / sizeof(dirs_guest[0]); i++) {
+        ck_assert_msg(wp_path_guest_file_to_host(dirs_guest[i], "/mnt/", out, sizeof(out), err,
+                                                 sizeof(err)) == -1, "%s accepted", dirs_guest[i]);
+        ck_assert_int_eq(errno, EINVAL);
+    }
+    ck_assert_str_eq(err, "ends in a separator, which names a directory, not a file");
+    ck_assert_int_eq(wp_path_host_file_canon("c:/temp/good", out, sizeof(out), err,
+                                             sizeof(err)), 0);
+    ck_assert_str_eq(out, "C:\\temp\\good");
+    ck_assert_int_eq(wp_path_guest_file_to_host("/mnt/c/temp/good", "/mnt/", out, sizeof(out),
+                                                err, sizeof(err)), 0);
+    ck_assert_str_eq(out, "C:\\temp\\good");
+    /* Directories (allowed roots) keep their tolerance. */
+    ck_assert_int_eq(wp_path_host_canon("C:\\temp\\good\\", out, sizeof(out), err,
+                                        sizeof(err)), 0);
+    ck_assert_str_eq(out, "C:\\temp\\good");
+}
+END_TEST
+
 static char *write_mountinfo(const char *text)
 {
     static char path[64];
@@ -248,6 +283,7 @@ static Suite *path_suite(void)
                         (int)(sizeof(bad_host) / sizeof(bad_host[0])));
     tcase_add_test(tc, test_path_rejects_too_long);
     tcase_add_test(tc, test_path_trailing_separator_tolerated);
+    tcase_add_test(tc, test_path_file_rejects_trailing_separator);
     tcase_add_test(tc, test_path_automount_root_from_wsl2_mountinfo);
     tcase_add_test(tc, test_path_automount_root_from_wsl1_mountinfo);
     tcase_add_test(tc, test_path_automount_root_unescapes_blanks);

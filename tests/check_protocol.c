@@ -252,7 +252,15 @@ START_TEST(test_protocol_rejects_hostile_paths)
            "path_not_allowed");
     expect("{\"api\":\"shared_buffer\",\"operation\":\"process\",\"file_path\":\"/etc/passwd\","
            "\"buffer_size\":0,\"buffer_id\":1}", "path_not_allowed");
-    /* The allowed root compares case-insensitively, as on Windows. */
+    /* A trailing separator names a directory: not the file f. */
+    expect("{\"api\":\"shared_buffer\",\"operation\":\"process\",\"file_path\":\"x\","
+           "\"host_path\":\"C:\\\\temp\\\\f\\\\\",\"buffer_size\":10,\"buffer_id\":1}",
+           "path_not_allowed");
+    expect("{\"api\":\"shared_buffer\",\"operation\":\"process\",\"file_path\":\"x\","
+           "\"host_path\":\"C:/temp/f/\",\"buffer_size\":10,\"buffer_id\":1}",
+           "path_not_allowed");
+    expect(sb("process", "f/", 10, NULL), "path_not_allowed");
+        /* The allowed root compares case-insensitively, as on Windows. */
     expect("{\"api\":\"shared_buffer\",\"operation\":\"process\",\"file_path\":\"x\","
            "\"host_path\":\"c:\\\\TEMP\\\\f\",\"buffer_size\":10,\"buffer_id\":1}", "success");
 }
