@@ -647,7 +647,7 @@ size_t journal_find_orphans(int dirfd, struct journal_orphan *out, size_t max)
             continue;
         }
         out[n].fd = jfd;
-        snprintf(out[n].name, sizeof(out[n].name), "%s", e->d_name);
+        memcpy(out[n].name, e->d_name, strlen(e->d_name) + 1);    /* fits: checked above */
         n++;
     }
     closedir(d);
