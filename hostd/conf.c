@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,14 @@ DRIVE_HELP
 "  --threads N            worker threads (default: number of CPUs, at least 2)\n"
 "  --queue N              requests waiting for a worker before new ones are\n"
 "                         answered busy (default %d)\n"
+"  --max-connections N    connections open at once; more are answered busy\n"
+"                         and closed (default %d)\n"
+"  --max-pending BYTES    a client that leaves more answers than this unread\n"
+"                         is disconnected (default 4M; K, M, G suffixes)\n"
+"  --handshake-timeout S  close a connection that sends no whole request\n"
+"                         within S seconds (default %d; 0: never)\n"
+"  --idle-timeout S       close a connection idle S seconds after its last\n"
+"                         answer (default %d; 0: never)\n"
 "  --port-file FILE       write the port bound to FILE (useful with port 0)\n"
 "  --foreground           stay in the foreground and log to stderr\n"
 "  --verbose              log one line per request\n"
@@ -45,7 +54,8 @@ DRIVE_HELP
 "\n"
 "See winapi-hostd(8).\n",
             HOSTD_DEFAULT_LISTEN_ADDR, HOSTD_DEFAULT_PORT, HOSTD_DEFAULT_ALLOW,
-            WP_DEFAULT_AUTOMOUNT_ROOT, HOSTD_DEFAULT_QUEUE);
+            WP_DEFAULT_AUTOMOUNT_ROOT, HOSTD_DEFAULT_QUEUE, HOSTD_DEFAULT_MAX_CONNECTIONS,
+            HOSTD_DEFAULT_HANDSHAKE_TIMEOUT, HOSTD_DEFAULT_IDLE_TIMEOUT);
 }
 
 static int bad(const char *opt, const char *arg, const char *why)
@@ -110,7 +120,7 @@ static int add_drive(struct hostd_config *cfg, const char *arg)
 #endif
 }
 
-static int parse_count(const char *opt, const char *arg, long max, int *out)
+static int parse_number(const char *opt, const char *arg, long min, long max, int *out)
 {
     char buf[64];
     char *end;
@@ -118,16 +128,44 @@ static int parse_count(const char *opt, const char *arg, long max, int *out)
 
     errno = 0;
     n = strtol(arg, &end, 10);
-    if (errno || end == arg || *end || n < 1 || n > max) {
-        snprintf(buf, sizeof(buf), "expected a number from 1 to %ld", max);
+    if (errno || end == arg || *end || n < min || n > max) {
+        snprintf(buf, sizeof(buf), "expected a number from %ld to %ld", min, max);
         return bad(opt, arg, buf);
     }
     *out = (int)n;
     return 0;
 }
 
+static int parse_count(const char *opt, const char *arg, long max, int *out)
+{
+    return parse_number(opt, arg, 1, max, out);
+}
+
+/* Bytes, with an optional K, M or G (powers of 1024), from 1 KiB to 1 TiB. */
+static int parse_bytes(const char *opt, const char *arg, size_t *out)
+{
+    char *end;
+    unsigned long long n;
+    int shift = 0;
+
+    errno = 0;
+    n = strtoull(arg, &end, 10);
+    if (*end && !end[1])
+        switch (*end) {
+        case 'k': case 'K': shift = 10; end++; break;
+        case 'm': case 'M': shift = 20; end++; break;
+        case 'g': case 'G': shift = 30; end++; break;
+        }
+    if (errno || end == arg || *end || arg[0] == '-' || n > (1ull << 40) >> shift ||
+        n << shift < 1024 || (uint64_t)(n << shift) > SIZE_MAX)
+        return bad(opt, arg, "expected bytes from 1K to 1T (K, M, G suffixes)");
+    *out = (size_t)(n << shift);
+    return 0;
+}
+
 enum { OPT_LISTEN = 256, OPT_ALLOW, OPT_DRIVE, OPT_TOKEN, OPT_ROOT, OPT_THREADS,
-       OPT_QUEUE, OPT_PORTFILE, OPT_FG, OPT_VERBOSE, OPT_HELP, OPT_VERSION };
+       OPT_QUEUE, OPT_PORTFILE, OPT_FG, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
+       OPT_MAXCONN, OPT_MAXPENDING, OPT_HANDSHAKE, OPT_IDLE };
 
 static const struct option options[] = {
     { "listen", required_argument, NULL, OPT_LISTEN },
@@ -138,6 +176,10 @@ static const struct option options[] = {
     { "threads", required_argument, NULL, OPT_THREADS },
     { "queue", required_argument, NULL, OPT_QUEUE },
     { "port-file", required_argument, NULL, OPT_PORTFILE },
+    { "max-connections", required_argument, NULL, OPT_MAXCONN },
+    { "max-pending", required_argument, NULL, OPT_MAXPENDING },
+    { "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE },
+    { "idle-timeout", required_argument, NULL, OPT_IDLE },
     { "foreground", no_argument, NULL, OPT_FG },
     { "verbose", no_argument, NULL, OPT_VERBOSE },
     { "help", no_argument, NULL, OPT_HELP },
@@ -155,6 +197,14 @@ static int parse_one(struct hostd_config *cfg, int opt, const char *arg)
     case OPT_THREADS:  return parse_count("--threads", arg, 256, &cfg->threads);
     case OPT_QUEUE:    return parse_count("--queue", arg, 1000000, &cfg->queue);
     case OPT_PORTFILE: cfg->port_file = arg; return 0;
+    case OPT_MAXCONN:
+        return parse_count("--max-connections", arg, 1000000, &cfg->max_connections);
+    case OPT_MAXPENDING:
+        return parse_bytes("--max-pending", arg, &cfg->max_pending);
+    case OPT_HANDSHAKE:
+        return parse_number("--handshake-timeout", arg, 0, 86400, &cfg->handshake_timeout);
+    case OPT_IDLE:
+        return parse_number("--idle-timeout", arg, 0, 31536000, &cfg->idle_timeout);
     case OPT_FG:       cfg->foreground = true; return 0;
     case OPT_VERBOSE:  cfg->verbose = true; return 0;
     case OPT_ROOT:
@@ -209,6 +259,10 @@ int config_parse(struct hostd_config *cfg, int argc, char **argv)
     strcpy(cfg->listen_port, HOSTD_DEFAULT_PORT);
     strcpy(cfg->automount_root, WP_DEFAULT_AUTOMOUNT_ROOT);
     cfg->queue = HOSTD_DEFAULT_QUEUE;
+    cfg->max_connections = HOSTD_DEFAULT_MAX_CONNECTIONS;
+    cfg->max_pending = HOSTD_DEFAULT_MAX_PENDING;
+    cfg->handshake_timeout = HOSTD_DEFAULT_HANDSHAKE_TIMEOUT;
+    cfg->idle_timeout = HOSTD_DEFAULT_IDLE_TIMEOUT;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (opt == OPT_HELP) {
             usage(stdout);

@@ -15,6 +15,10 @@
 #define HOSTD_DEFAULT_ALLOW "C:\\temp"
 #define HOSTD_MAX_ROOTS 32
 #define HOSTD_DEFAULT_QUEUE 4096
+#define HOSTD_DEFAULT_MAX_CONNECTIONS 16384
+#define HOSTD_DEFAULT_MAX_PENDING ((size_t)4 << 20)
+#define HOSTD_DEFAULT_HANDSHAKE_TIMEOUT 10
+#define HOSTD_DEFAULT_IDLE_TIMEOUT 300
 
 struct hostd_config {
     char listen_addr[256];
@@ -29,6 +33,10 @@ struct hostd_config {
     const char *port_file;
     int threads;
     int queue;                  /* requests waiting for a worker before busy */
+    int max_connections;        /* open at once; more are answered busy */
+    size_t max_pending;         /* bytes of unread answers before a client is dropped */
+    int handshake_timeout;      /* seconds to the first whole request; 0: none */
+    int idle_timeout;           /* seconds without a request in flight after an answer; 0: none */
     bool foreground;
     bool verbose;
 };

@@ -28,25 +28,43 @@ int plat_detach(void);
 void plat_wait_for_stop(void);
 
 /*
+ * Sockets are non-blocking: the event loop (loop.h) says when one is
+ * ready, and nothing ever waits on a client.  PLAT_AGAIN is what a call
+ * returns when the socket is not ready.
+ */
+#define PLAT_AGAIN (-2)
+
+/*
  * Listen on addr:port (port "0" for an ephemeral one); the port bound is
  * written to *bound.  Returns PLAT_NO_SOCK with the reason in err.
  */
 plat_sock plat_listen(const char *addr, const char *port, int *bound,
                       char *err, size_t errlen);
 /*
- * Next connection, with the peer as "addr:port" in peer; PLAT_NO_SOCK once
- * closed.  Sends on it give up after PLAT_SEND_TIMEOUT seconds, so a client
- * that stops reading cannot hold a worker (plat_send_all then fails).
+ * Take a waiting connection: 1 with it in *s (non-blocking, no Nagle delay)
+ * and the peer as "addr:port" in peer; 0 when none is waiting; -1 when
+ * the system cannot give one now (out of descriptors or memory): try again
+ * a little later, since the listener stays ready meanwhile.
  */
-#define PLAT_SEND_TIMEOUT 10
-plat_sock plat_accept(plat_sock l, char *peer, size_t peerlen);
-/* Bytes read (>0), 0 at end of stream, -1 on error. */
+int plat_accept(plat_sock l, plat_sock *s, char *peer, size_t peerlen);
+/* Bytes read (>0), 0 at end of stream, PLAT_AGAIN, or -1 on error. */
 long plat_recv(plat_sock s, void *buf, size_t len);
-/* 0 when all was sent, -1 otherwise. */
-int plat_send_all(plat_sock s, const char *buf, size_t len);
-/* Wake every thread blocked on s (recv/accept) without freeing it. */
+/* Up to PLAT_IOV_MAX pieces sent in order, as far as the socket takes them. */
+#define PLAT_IOV_MAX 64
+struct plat_iov {
+    const void *base;
+    size_t len;
+};
+/* Bytes sent (>0), PLAT_AGAIN, or -1 on error. */
+long plat_sendv(plat_sock s, const struct plat_iov *iov, int n);
+/* End both directions now: the peer sees end of stream, reads fail. */
 void plat_shutdown(plat_sock s);
 void plat_close(plat_sock s);
+/*
+ * Make room for about want sockets (raising the descriptor limit where
+ * there is one); returns how many the process may hold, at most want.
+ */
+int plat_socket_room(int want);
 
 /* Number of processors, for the default worker count. */
 int plat_ncpu(void);
@@ -70,6 +88,7 @@ typedef struct {
     void *addr;     /* the requested offset within it */
     void *priv;     /* platform's */
     bool faulted;   /* set by the caller when plat_guard caught a fault */
+    unsigned flags; /* platform's */
 } plat_map;
 
 /*
@@ -80,6 +99,14 @@ typedef struct {
 wp_code plat_map_file(plat_file *f, uint64_t off, uint64_t len, bool write,
                       plat_map *m, char *err, size_t errlen);
 void plat_unmap(plat_map *m);
+/*
+ * Fault in [off, off+len) of the mapped range (off from m->addr) before it
+ * is used: one call instead of a fault per page, several times cheaper on
+ * a VM.  Done a part at a time, as the range is worked on, so that no call
+ * takes long whatever the size.  A no-op where the pages are in already,
+ * or where it does not pay; failures are left to the access itself.
+ */
+void plat_map_ready(plat_map *m, uint64_t off, uint64_t len);
 
 /*
  * Run fn(arg); return 0, or -1 if it faulted on mapped memory (the file was

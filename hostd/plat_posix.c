@@ -25,12 +25,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "mapcache_posix.h"
 #include "plat.h"
+
+/* plat_map.flags */
+#define MAP_FLAG_WRITE 1u
+#define MAP_FLAG_POPULATED 2u
 
 struct plat_file {
     int fd;
@@ -252,10 +257,12 @@ plat_sock plat_listen(const char *addr, const char *port, int *bound,
         snprintf(err, errlen, "%s:%s: %s", addr, port, gai_strerror(rc));
         return PLAT_NO_SOCK;
     }
-    fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+    fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                res->ai_protocol);
+    /* A backlog as deep as the system allows: connections come in bursts. */
     if (fd < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-        bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0 ||
+        bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0 ||
         getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
         snprintf(err, errlen, "cannot listen on %s:%s: %s", addr, port, strerror(errno));
         if (fd >= 0)
@@ -269,30 +276,24 @@ plat_sock plat_listen(const char *addr, const char *port, int *bound,
     return fd;
 }
 
-plat_sock plat_accept(plat_sock l, char *peer, size_t peerlen)
+int plat_accept(plat_sock l, plat_sock *s, char *peer, size_t peerlen)
 {
-    struct timeval send_timeout = { .tv_sec = PLAT_SEND_TIMEOUT };
     struct sockaddr_storage ss;
     int one = 1;
 
     for (;;) {
         socklen_t sl = sizeof(ss);
-        int fd = accept4((int)l, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+        int fd = accept4((int)l, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd >= 0) {
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-            /* A client that stops reading must not hold a worker forever. */
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
             format_peer((struct sockaddr *)&ss, sl, peer, peerlen);
-            return fd;
+            *s = fd;
+            return 1;
         }
-        /* Transient failures must not stop the daemon accepting. */
+        /* Gone before we took it, or interrupted: the next one. */
         if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
             continue;
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-            usleep(10000);
-            continue;
-        }
-        return PLAT_NO_SOCK;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
     }
 }
 
@@ -300,23 +301,33 @@ long plat_recv(plat_sock s, void *buf, size_t len)
 {
     for (;;) {
         ssize_t n = recv((int)s, buf, len, 0);
-        if (n >= 0 || errno != EINTR)
+        if (n >= 0)
             return (long)n;
+        if (errno != EINTR)
+            return errno == EAGAIN || errno == EWOULDBLOCK ? PLAT_AGAIN : -1;
     }
 }
 
-int plat_send_all(plat_sock s, const char *buf, size_t len)
+long plat_sendv(plat_sock s, const struct plat_iov *iov, int n)
 {
-    while (len > 0) {
-        ssize_t n = send((int)s, buf, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
+    struct iovec v[PLAT_IOV_MAX];
+    struct msghdr msg = { .msg_iov = v };
+
+    if (n > PLAT_IOV_MAX)
+        n = PLAT_IOV_MAX;
+    for (int i = 0; i < n; i++) {
+        v[i].iov_base = (void *)iov[i].base;
+        v[i].iov_len = iov[i].len;
     }
-    return 0;
+    msg.msg_iovlen = (size_t)n;
+    for (;;) {
+        /* MSG_NOSIGNAL: a client gone is an error here, not a SIGPIPE. */
+        ssize_t r = sendmsg((int)s, &msg, MSG_NOSIGNAL);
+        if (r >= 0)
+            return r > 0 ? (long)r : PLAT_AGAIN;
+        if (errno != EINTR)
+            return errno == EAGAIN || errno == EWOULDBLOCK ? PLAT_AGAIN : -1;
+    }
 }
 
 void plat_shutdown(plat_sock s)
@@ -327,6 +338,28 @@ void plat_shutdown(plat_sock s)
 void plat_close(plat_sock s)
 {
     close((int)s);
+}
+
+/* Descriptors kept for files, mappings and the loop besides the sockets. */
+#define FD_RESERVE 128
+
+int plat_socket_room(int want)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)want + FD_RESERVE;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return want;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        /* The soft limit is often 1024; the hard one, set by the admin, is the real one. */
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) < 0)
+            return want;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return want;
+    /* Less than asked: what is left beside the reserve, and a few in any case. */
+    return rl.rlim_cur > FD_RESERVE + 16 ? (int)(rl.rlim_cur - FD_RESERVE) : 16;
 }
 
 static wp_code open_error(int e, const char *what, char *err, size_t errlen)
@@ -411,8 +444,6 @@ void plat_file_close(plat_file *f)
 wp_code plat_map_file(plat_file *f, uint64_t off, uint64_t len, bool write,
                       plat_map *m, char *err, size_t errlen)
 {
-    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-    uint64_t aoff = off & ~(page - 1);
     void *base;
     bool fresh;
 
@@ -425,12 +456,25 @@ wp_code plat_map_file(plat_file *f, uint64_t off, uint64_t len, bool write,
     m->len = (size_t)len;
     m->addr = (char *)base + off;
     m->faulted = false;
-    /* One call that maps every page beats a fault per page, several times
-     * over on a VM.  A reused whole-file mapping was populated already. */
-    if (fresh || len < (uint64_t)f->st.st_size)
-        madvise((char *)base + aoff, (size_t)(len + off - aoff),
-                write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+    /* A reused whole-file mapping was populated already; plat_map_ready
+     * populates the rest a part at a time. */
+    m->flags = (write ? MAP_FLAG_WRITE : 0) |
+               (!fresh && len == (uint64_t)f->st.st_size ? MAP_FLAG_POPULATED : 0);
     return WP_OK;
+}
+
+void plat_map_ready(plat_map *m, uint64_t off, uint64_t len)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = ((uintptr_t)m->addr + off) & ~(page - 1);
+    uintptr_t end = (uintptr_t)m->addr + off + len;
+
+    /* One call that maps every page beats a fault per page, several times
+     * over on a VM. */
+    if (len == 0 || (m->flags & MAP_FLAG_POPULATED))
+        return;
+    madvise((void *)start, end - start,
+            m->flags & MAP_FLAG_WRITE ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
 }
 
 void plat_unmap(plat_map *m)

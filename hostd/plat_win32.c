@@ -31,7 +31,7 @@
 #include "config.h"
 
 #ifndef _WIN32_WINNT
-#define _WIN32_WINNT 0x0601     /* Windows 7: GetFinalPathNameByHandleW, CancelIoEx */
+#define _WIN32_WINNT 0x0601     /* Windows 7: GetFinalPathNameByHandleW */
 #endif
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -52,7 +52,6 @@
 #define FINAL_MAX 4096
 /* Every component takes at least two characters of a WP_HOST_PATH_MAX path. */
 #define MAX_DEPTH (WP_HOST_PATH_MAX / 2 + 1)
-#define MAX_LISTENERS 8
 
 struct plat_file {
     HANDLE h;
@@ -190,75 +189,6 @@ int plat_guard(void (*fn)(void *), void *arg)
 
 /* ---- sockets ----------------------------------------------------------- */
 
-/*
- * A blocked accept() cannot be woken on Windows without closing the socket,
- * so a listening socket waits on an event instead, and plat_shutdown sets
- * its wake event.
- */
-struct listener {
-    SOCKET s;
-    WSAEVENT ready;     /* FD_ACCEPT */
-    HANDLE wake;        /* plat_shutdown */
-};
-
-static struct listener listeners[MAX_LISTENERS];
-static SRWLOCK listeners_lock = SRWLOCK_INIT;
-
-static struct listener *listener_find(SOCKET s)
-{
-    struct listener *found = NULL;
-
-    AcquireSRWLockShared(&listeners_lock);
-    for (int i = 0; i < MAX_LISTENERS && !found; i++)
-        if (listeners[i].ready && listeners[i].s == s)
-            found = &listeners[i];
-    ReleaseSRWLockShared(&listeners_lock);
-    return found;
-}
-
-static int listener_add(SOCKET s, char *err, size_t errlen)
-{
-    struct listener *l = NULL;
-
-    AcquireSRWLockExclusive(&listeners_lock);
-    for (int i = 0; i < MAX_LISTENERS && !l; i++)
-        if (!listeners[i].ready)
-            l = &listeners[i];
-    if (l) {
-        l->s = s;
-        l->wake = CreateEventW(NULL, TRUE, FALSE, NULL);
-        l->ready = WSACreateEvent();
-        if (!l->wake || l->ready == WSA_INVALID_EVENT ||
-            WSAEventSelect(s, l->ready, FD_ACCEPT) != 0) {
-            win_error(WSAGetLastError(), err, errlen);
-            if (l->wake)
-                CloseHandle(l->wake);
-            if (l->ready != WSA_INVALID_EVENT)
-                WSACloseEvent(l->ready);
-            memset(l, 0, sizeof(*l));
-            l = NULL;
-        }
-    } else {
-        snprintf(err, errlen, "more than %d listening sockets", MAX_LISTENERS);
-    }
-    ReleaseSRWLockExclusive(&listeners_lock);
-    return l ? 0 : -1;
-}
-
-static bool listener_remove(SOCKET s)
-{
-    struct listener *l = listener_find(s);
-
-    if (!l)
-        return false;
-    AcquireSRWLockExclusive(&listeners_lock);
-    CloseHandle(l->wake);
-    WSACloseEvent(l->ready);
-    memset(l, 0, sizeof(*l));
-    ReleaseSRWLockExclusive(&listeners_lock);
-    return true;
-}
-
 static void format_peer(const struct sockaddr *sa, int len, char *out, size_t outlen)
 {
     char h[NI_MAXHOST], p[NI_MAXSERV];
@@ -279,6 +209,7 @@ plat_sock plat_listen(const char *addr, const char *port, int *bound,
     struct addrinfo *res;
     struct sockaddr_storage ss;
     int sl = sizeof(ss), rc;
+    u_long nonblocking = 1;
     char why[256];
     SOCKET s;
 
@@ -292,7 +223,8 @@ plat_sock plat_listen(const char *addr, const char *port, int *bound,
     s = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
     if (s == INVALID_SOCKET ||
         bind(s, res->ai_addr, (int)res->ai_addrlen) != 0 || listen(s, SOMAXCONN) != 0 ||
-        getsockname(s, (struct sockaddr *)&ss, &sl) != 0) {
+        getsockname(s, (struct sockaddr *)&ss, &sl) != 0 ||
+        ioctlsocket(s, FIONBIO, &nonblocking) != 0) {
         win_error(WSAGetLastError(), why, sizeof(why));
         snprintf(err, errlen, "cannot listen on %s:%s: %s", addr, port, why);
         if (s != INVALID_SOCKET)
@@ -301,106 +233,78 @@ plat_sock plat_listen(const char *addr, const char *port, int *bound,
         return PLAT_NO_SOCK;
     }
     freeaddrinfo(res);
-    if (listener_add(s, why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "cannot listen on %s:%s: %s", addr, port, why);
-        closesocket(s);
-        return PLAT_NO_SOCK;
-    }
     *bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                             : ((struct sockaddr_in *)&ss)->sin_port);
     return (plat_sock)s;
 }
 
-/* Wait for a connection or plat_shutdown; -1 for the latter. */
-static int wait_accept(struct listener *l)
+int plat_accept(plat_sock ls, plat_sock *out, char *peer, size_t peerlen)
 {
-    HANDLE h[2] = { l->wake, l->ready };
-    WSANETWORKEVENTS ne;
-    DWORD w = WaitForMultipleObjects(2, h, FALSE, INFINITE);
-
-    if (w != WAIT_OBJECT_0 + 1)
-        return -1;
-    WSAEnumNetworkEvents(l->s, l->ready, &ne);      /* resets ready */
-    return 0;
-}
-
-plat_sock plat_accept(plat_sock ls, char *peer, size_t peerlen)
-{
-    struct listener *l = listener_find((SOCKET)ls);
     struct sockaddr_storage ss;
-    u_long blocking = 0;
     DWORD one = 1;
-    DWORD send_timeout_ms = PLAT_SEND_TIMEOUT * 1000;
 
-    while (l && WaitForSingleObject(l->wake, 0) != WAIT_OBJECT_0) {
+    for (;;) {
         int sl = sizeof(ss);
-        SOCKET s = accept(l->s, (struct sockaddr *)&ss, &sl);
+        /* It inherits the listener's non-blocking mode. */
+        SOCKET s = accept((SOCKET)ls, (struct sockaddr *)&ss, &sl);
 
         if (s != INVALID_SOCKET) {
-            /* It inherits the listener's event selection and non-blocking mode. */
-            WSAEventSelect(s, NULL, 0);
-            ioctlsocket(s, FIONBIO, &blocking);
             setsockopt(s, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof(one));
-            setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, (const char *)&send_timeout_ms,
-                       sizeof(send_timeout_ms));
             format_peer((struct sockaddr *)&ss, sl, peer, peerlen);
-            return (plat_sock)s;
+            *out = (plat_sock)s;
+            return 1;
         }
         switch (WSAGetLastError()) {
         case WSAEWOULDBLOCK:
-            if (wait_accept(l) < 0)
-                return PLAT_NO_SOCK;
-            break;
+            return 0;
         case WSAEINTR:
         case WSAECONNRESET:         /* gone before we took it */
             break;
-        case WSAEMFILE:
-        case WSAENOBUFS:            /* transient: must not stop the daemon accepting */
-            Sleep(10);
-            break;
-        default:
-            return PLAT_NO_SOCK;
+        default:                    /* WSAEMFILE, WSAENOBUFS: later */
+            return -1;
         }
     }
-    return PLAT_NO_SOCK;
 }
 
 long plat_recv(plat_sock s, void *buf, size_t len)
 {
     int n = recv((SOCKET)s, buf, len > INT_MAX ? INT_MAX : (int)len, 0);
 
-    return n == SOCKET_ERROR ? -1 : n;
+    if (n != SOCKET_ERROR)
+        return n;
+    return WSAGetLastError() == WSAEWOULDBLOCK ? PLAT_AGAIN : -1;
 }
 
-int plat_send_all(plat_sock s, const char *buf, size_t len)
+long plat_sendv(plat_sock s, const struct plat_iov *iov, int n)
 {
-    while (len > 0) {
-        int n = send((SOCKET)s, buf, len > INT_MAX ? INT_MAX : (int)len, 0);
-        if (n == SOCKET_ERROR || n == 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
+    WSABUF b[PLAT_IOV_MAX];
+    DWORD sent = 0;
+
+    if (n > PLAT_IOV_MAX)
+        n = PLAT_IOV_MAX;
+    for (int i = 0; i < n; i++) {
+        b[i].buf = (char *)iov[i].base;
+        b[i].len = iov[i].len > INT_MAX ? INT_MAX : (ULONG)iov[i].len;
     }
-    return 0;
+    if (WSASend((SOCKET)s, b, (DWORD)n, &sent, 0, NULL, NULL) != 0)
+        return WSAGetLastError() == WSAEWOULDBLOCK ? PLAT_AGAIN : -1;
+    return sent > 0 ? (long)sent : PLAT_AGAIN;
 }
 
 void plat_shutdown(plat_sock s)
 {
-    struct listener *l = listener_find((SOCKET)s);
-
-    if (l) {
-        SetEvent(l->wake);
-        return;
-    }
-    /* Every recv after this fails at once; CancelIoEx ends one already waiting. */
     shutdown((SOCKET)s, SD_BOTH);
-    CancelIoEx((HANDLE)(uintptr_t)s, NULL);
 }
 
 void plat_close(plat_sock s)
 {
-    listener_remove((SOCKET)s);
     closesocket((SOCKET)s);
+}
+
+int plat_socket_room(int want)
+{
+    /* Windows sockets are handles, with no per-process limit to raise. */
+    return want;
 }
 
 /* ---- files ------------------------------------------------------------- */
@@ -738,6 +642,14 @@ wp_code plat_map_file(plat_file *f, uint64_t off, uint64_t len, bool write,
     }
     m->addr = (char *)m->base + (off - aoff);
     return WP_OK;
+}
+
+void plat_map_ready(plat_map *m, uint64_t off, uint64_t len)
+{
+    /* Windows faults pages in by clusters already; nothing to gain. */
+    (void)m;
+    (void)off;
+    (void)len;
 }
 
 void plat_unmap(plat_map *m)

@@ -34,6 +34,19 @@ struct job {
     char err[1024];
 };
 
+/* A request being carried out, a step at a time (request.h). */
+struct request {
+    struct job j;               /* the checks' and the operation's state */
+    wp_request req;             /* owned; j.req points here */
+    char peer[80];
+    plat_file *f;
+    plat_map m;
+    uint64_t done;              /* bytes of the range processed */
+    bool started, checked, ended;
+    wp_code rc;
+    struct timespec t0;
+};
+
 static void guarded_run(void *arg)
 {
     struct job *j = arg;
@@ -90,34 +103,15 @@ static wp_code check_sizes(struct job *j, uint64_t file_size)
     return WP_OK;
 }
 
-static wp_code map_and_run(struct job *j, plat_file *f)
+/*
+ * Open the file and check it; for an operation that runs, map the range.
+ * stat gets its fields here, since it maps nothing.
+ */
+static wp_code open_file(struct request *r)
 {
-    plat_map m = { 0 };
-    char why[256];
-    wp_code rc = WP_OK;
-
-    if (j->run.length > 0) {
-        rc = plat_map_file(f, j->req->offset, j->run.length, j->write, &m, why, sizeof(why));
-        if (rc != WP_OK) {
-            snprintf(j->err, sizeof(j->err), "%s: %s", j->host, why);
-            return rc;
-        }
-        j->run.addr = m.addr;
-    }
-    if (plat_guard(guarded_run, j) < 0) {
-        snprintf(j->err, sizeof(j->err), "%s: the file shrank while mapped", j->host);
-        m.faulted = true;
-        rc = WP_IO_ERROR;
-    }
-    plat_unmap(&m);
-    return rc;
-}
-
-static wp_code on_file(struct job *j)
-{
+    struct job *j = &r->j;
     const char *local_root, *rel;
     char why[256];
-    plat_file *f = NULL;
     uint64_t size;
     wp_code rc = host_path(j);
 
@@ -125,20 +119,24 @@ static wp_code on_file(struct job *j)
         return rc;
     if (config_locate(j->cfg, j->host, &local_root, &rel, j->err, sizeof(j->err)) < 0)
         return WP_PATH_NOT_ALLOWED;
-    rc = plat_file_open(local_root, rel, j->write, &f, &size, why, sizeof(why));
+    rc = plat_file_open(local_root, rel, j->write, &r->f, &size, why, sizeof(why));
     if (rc != WP_OK) {
         snprintf(j->err, sizeof(j->err), "%s: %s", j->host, why);
         return rc;
     }
     rc = check_sizes(j, size);
-    if (rc == WP_OK && j->op->run) {
-        j->run.length = j->req->length;
-        rc = map_and_run(j, f);
-    } else if (rc == WP_OK) {
+    if (rc != WP_OK)
+        return rc;
+    if (!j->op->run) {
         json_object_object_add(j->run.result, "host_path", json_object_new_string(j->host));
         json_object_object_add(j->run.result, "file_size", json_object_new_int64((int64_t)size));
+        return WP_OK;
     }
-    plat_file_close(f);
+    if (r->req.length == 0)
+        return WP_OK;
+    rc = plat_map_file(r->f, r->req.offset, r->req.length, j->write, &r->m, why, sizeof(why));
+    if (rc != WP_OK)
+        snprintf(j->err, sizeof(j->err), "%s: %s", j->host, why);
     return rc;
 }
 
@@ -179,35 +177,135 @@ bool request_is_quick(const wp_request *req)
     return !op || !op->run || req->length <= REQUEST_QUICK_MAX;
 }
 
-char *request_run(const struct hostd_config *cfg, const wp_request *req,
-                  const char *peer)
+struct request *request_new(const struct hostd_config *cfg, wp_request *req,
+                            const char *peer)
 {
-    struct job j = { .cfg = cfg, .req = req };
-    struct timespec t0;
-    wp_code rc;
+    struct request *r = calloc(1, sizeof(*r));
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    rc = prepare(&j);
-    if (rc == WP_OK) {
-        /* stat maps nothing, so it processes no bytes. */
-        j.run.result = wp_result_new(req->operation, req->buffer_id,
-                                     j.op->run ? req->length : 0);
-        if (j.run.result) {
-            rc = on_file(&j);
-        } else {
-            snprintf(j.err, sizeof(j.err), "out of memory");
-            rc = WP_INTERNAL;
-        }
-        if (j.op->finish)
-            j.op->finish(&j.run);
+    if (!r)
+        return NULL;
+    r->req = *req;
+    memset(req, 0, sizeof(*req));
+    r->j.cfg = cfg;
+    r->j.req = &r->req;
+    snprintf(r->peer, sizeof(r->peer), "%s", peer);
+    return r;
+}
+
+bool request_succeeded(const struct request *r)
+{
+    return r->ended && r->rc == WP_OK;
+}
+
+uint64_t request_length(const struct request *r)
+{
+    return r->req.length;
+}
+
+uint64_t request_done(const struct request *r)
+{
+    return r->done;
+}
+
+/* Checks, the file and the mapping: the first step.  False when that ended it. */
+static bool start(struct request *r)
+{
+    struct job *j = &r->j;
+
+    clock_gettime(CLOCK_MONOTONIC, &r->t0);
+    r->started = true;
+    r->rc = prepare(j);
+    if (r->rc != WP_OK)
+        return false;
+    r->checked = true;
+    /* stat maps nothing, so it processes no bytes. */
+    j->run.result = wp_result_new(r->req.operation, r->req.buffer_id,
+                                  j->op->run ? r->req.length : 0);
+    if (!j->run.result) {
+        snprintf(j->err, sizeof(j->err), "out of memory");
+        r->rc = WP_INTERNAL;
+        return false;
     }
+    r->rc = open_file(r);
+    return r->rc == WP_OK && j->op->run;
+}
+
+/* Release what the request holds; the operation adds its result fields. */
+static void finish(struct request *r)
+{
+    if (r->checked && r->j.op->finish)
+        r->j.op->finish(&r->j.run);
+    r->checked = false;
+    plat_unmap(&r->m);
+    r->m.base = NULL;
+    if (r->f)
+        plat_file_close(r->f);
+    r->f = NULL;
+}
+
+bool request_step(struct request *r, uint64_t max_bytes)
+{
+    struct job *j = &r->j;
+    uint64_t left, n;
+
+    if (r->ended)
+        return true;
+    if (!r->started && !start(r))
+        goto ended;
+    left = r->req.length - r->done;
+    n = left < max_bytes ? left : max_bytes;
+    /* A step ends on a page boundary within the range, where fill's pattern
+     * starts again whole. */
+    if (n < left)
+        n = n < REQUEST_STEP_ALIGN ? REQUEST_STEP_ALIGN : n - n % REQUEST_STEP_ALIGN;
+    if (n > left)
+        n = left;
+    if (n > 0)
+        plat_map_ready(&r->m, r->done, n);
+    j->run.addr = r->req.length ? (char *)r->m.addr + r->done : NULL;
+    j->run.length = n;
+    if (plat_guard(guarded_run, j) < 0) {
+        snprintf(j->err, sizeof(j->err), "%s: the file shrank while mapped", j->host);
+        r->m.faulted = true;
+        r->rc = WP_IO_ERROR;
+        goto ended;
+    }
+    r->done += n;
+    if (r->done < r->req.length)
+        return false;
+ended:
+    finish(r);
+    r->ended = true;
+    return true;
+}
+
+char *request_answer(struct request *r)
+{
+    const wp_request *req = &r->req;
+    struct job *j = &r->j;
+    json_object *result = j->run.result;
+
+    finish(r);
+    j->run.result = NULL;
     if (log_verbose())
-        log_debug("%s #%" PRIu64 " %s %s %" PRIu64 " bytes: %s%s%s (%.2f ms)", peer,
-                  req->request_id, req->operation, j.host[0] ? j.host : req->file_path,
-                  req->length, wp_code_name(rc), rc ? ": " : "", rc ? j.err : "",
-                  ms_since(&t0));
-    if (rc == WP_OK)
-        return wp_response_success(req->has_request_id, req->request_id, j.run.result);
-    json_object_put(j.run.result);
-    return wp_response_error(req->has_request_id, req->request_id, rc, j.err);
+        log_debug("%s #%" PRIu64 " %s %s %" PRIu64 " bytes: %s%s%s (%.2f ms)", r->peer,
+                  req->request_id, req->operation, j->host[0] ? j->host : req->file_path,
+                  req->length, wp_code_name(r->rc), r->rc ? ": " : "", r->rc ? j->err : "",
+                  ms_since(&r->t0));
+    if (r->rc == WP_OK && r->ended)
+        return wp_response_success(req->has_request_id, req->request_id, result);
+    json_object_put(result);
+    return wp_response_error(req->has_request_id, req->request_id,
+                             r->ended ? r->rc : WP_INTERNAL,
+                             r->ended ? j->err : "the request was stopped before its end");
+}
+
+void request_free(struct request *r)
+{
+    if (!r)
+        return;
+    finish(r);
+    json_object_put(r->j.run.result);
+    wp_request_release(&r->req);
+    free(r);
 }

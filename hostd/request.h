@@ -1,28 +1,60 @@
 /*
- * request.h - carrying out one shared_buffer request.
+ * request.h - carrying out one shared_buffer request, a step at a time.
+ *
+ * The first step checks the request, opens the file and maps the range;
+ * each further step runs the operation over the next part of the range, so
+ * that the scheduler (jobs.h) can interleave big requests with others and
+ * look at their cancel flag in between.  Operations carry their state
+ * from step to step (a checksum goes on where it stopped).
  */
 #ifndef HOSTD_REQUEST_H
 #define HOSTD_REQUEST_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "conf.h"
 #include "wp_msg.h"
 
-/*
- * Run req and return its response line (malloc'd, '\n'-terminated), or NULL
- * when out of memory.  Never trusts buffer_size over the file, never maps
- * outside the allowed roots, survives the file shrinking under it.
- * Thread-safe.
- */
-char *request_run(const struct hostd_config *cfg, const wp_request *req,
-                  const char *peer);
+struct request;
 
 /*
- * True when req is cheap enough to run on the connection's reader thread
- * (a stat, or a range of at most REQUEST_QUICK_MAX bytes).  Handing a small
- * request to a worker costs two thread wake-ups, more than the work itself;
- * a large one goes to a worker so that it never holds up the connection.
+ * A request to carry out; takes req (zeroed).  NULL when out of memory
+ * (req is then left to the caller).  peer names the client in the log.
+ */
+struct request *request_new(const struct hostd_config *cfg, wp_request *req,
+                            const char *peer);
+
+/*
+ * The next step: at most max_bytes of the range, and the checks, opening
+ * and mapping first.  True once the request has ended (done or failed).
+ * Never trusts buffer_size over the file, never maps outside the allowed
+ * roots, survives the file shrinking under it.  One thread at a time.
+ */
+bool request_step(struct request *r, uint64_t max_bytes);
+/* Steps end on multiples of this within the range (fill's pattern restarts whole). */
+#define REQUEST_STEP_ALIGN 4096
+
+/* Whether it ended with success (false while it has not ended). */
+bool request_succeeded(const struct request *r);
+/* Bytes of the range, and how many were processed so far. */
+uint64_t request_length(const struct request *r);
+uint64_t request_done(const struct request *r);
+
+/*
+ * The response line (malloc'd, '\n'-terminated; NULL when out of memory),
+ * once: success, the error it ended with, or internal if it was stopped
+ * before its end.  Logs the request when verbose.
+ */
+char *request_answer(struct request *r);
+/* Release everything, ended or not; NULL is ignored. */
+void request_free(struct request *r);
+
+/*
+ * True when req is cheap enough to run on the event loop's thread (a stat,
+ * or a range of at most REQUEST_QUICK_MAX bytes).  Handing a small request
+ * to a worker costs two thread wake-ups, more than the work itself; a
+ * large one goes to a worker so that it never holds up the connections.
  */
 #define REQUEST_QUICK_MAX (256 * 1024)
 bool request_is_quick(const wp_request *req);

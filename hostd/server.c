@@ -1,109 +1,179 @@
 /*
- * server.c - connections, the work queue and the worker pool.
+ * server.c - the event loop: accepting, reading and framing requests,
+ * answering, and closing connections that outstay their welcome.
  *
- * Lifetime: a connection is referenced by its reader and by each of its
- * queued or running requests; the last reference closes and frees it.
- * All writes to a connection go through its send_lock, whole lines at a
- * time, so pipelined answers never interleave.
+ * One thread runs the loop; it never waits on a client.  ping, hello, bad
+ * lines and small shared_buffer requests (request_is_quick) are answered
+ * on it at once, as a thread per connection answered them before: a small
+ * request costs no thread hand-over.  Bigger ones become jobs for the
+ * scheduler's workers (jobs.h), which hand their answers to the
+ * connection's queue (conn.h); what the socket does not take at once the
+ * loop sends when it is writable.  Workers tell the loop about a
+ * connection through the attention list and loop_wake.
+ *
+ * Fairness on the loop: a connection gets at most LINES_PER_TURN of its
+ * pipelined lines handled per turn; the rest wait in its frame (on the
+ * backlog) while every other ready connection gets its turn.
  */
 #include "config.h"
 
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn.h"
 #include "log.h"
+#include "loop.h"
 #include "ops.h"
-#include "plat.h"
 #include "request.h"
+#include "jobs.h"
 #include "server.h"
 #include "wp_frame.h"
 #include "wp_token.h"
 
-#define MAX_CONNS 1024
-
-struct conn {
-    struct server *srv;
-    plat_sock sock;
-    char peer[80];
-    pthread_mutex_t send_lock;
-    int refs;                   /* under srv->lock */
-    bool authed;
-    struct conn *prev, *next;
-    wp_frame frame;
-};
-
-struct work {
-    wp_request req;
-    struct conn *c;
-    struct work *next;
-};
+#define LINES_PER_TURN 32
+#define ACCEPTS_PER_TURN 256
+#define EVENTS_PER_WAIT 256
+/* How often connections are checked for their timeouts. */
+#define SWEEP_MS 1000
+/* How long accepting pauses when the system has no descriptor to give. */
+#define ACCEPT_PAUSE_MS 100
 
 struct server {
     const struct hostd_config *cfg;
+    struct loop *loop;
+    struct jobs *jobs;
     plat_sock listen;
+    struct loop_item listen_item;
     int port;
-    pthread_t acceptor;
-    pthread_t *workers;
-    int nworkers;
-    pthread_mutex_t lock;
-    pthread_cond_t work_cv;     /* work queued, or stopping */
-    pthread_cond_t idle_cv;     /* a connection or a reader went away */
-    struct work *head, *tail;
-    int queued;
+    pthread_t thread;
+    bool thread_started;
+    atomic_bool stopping;
+    int max_conns;
+
+    /* the loop's */
     struct conn *conns;
     int nconns;
-    int nreaders;
-    bool reader_exited;         /* exited_reader is waiting to be joined */
-    pthread_t exited_reader;
-    bool stopping;
+    struct conn *backlog;           /* whole lines left to handle; holds a reference */
+    int64_t next_sweep_ms;
+    int64_t accept_paused_until;    /* 0: accepting */
+    wp_frame scratch;               /* a read's bytes when the connection keeps none */
+
+    pthread_mutex_t attention_lock;
+    struct conn *attention;         /* from workers; holds a reference */
 };
 
-static void conn_unref(struct conn *c)
-{
-    struct server *s = c->srv;
-    bool last;
+/* One shared_buffer request of a connection, as the scheduler's job. */
+struct task {
+    struct job job;
+    struct request *r;
+    struct conn *c;
+    struct server *s;
+    bool on_loop;
+};
 
-    pthread_mutex_lock(&s->lock);
-    last = --c->refs == 0;
-    if (last) {
-        if (c->prev)
-            c->prev->next = c->next;
-        else
-            s->conns = c->next;
-        if (c->next)
-            c->next->prev = c->prev;
-        s->nconns--;
-        pthread_cond_broadcast(&s->idle_cv);
+static void attention(struct server *s, struct conn *c)
+{
+    bool wake = false;
+
+    pthread_mutex_lock(&s->attention_lock);
+    if (!c->attention) {
+        c->attention = true;
+        conn_ref(c);
+        c->attention_next = s->attention;
+        s->attention = c;
+        wake = true;
     }
-    pthread_mutex_unlock(&s->lock);
-    if (last) {
-        plat_close(c->sock);
-        pthread_mutex_destroy(&c->send_lock);
-        free(c);
+    pthread_mutex_unlock(&s->attention_lock);
+    if (wake)
+        loop_wake(s->loop);
+}
+
+/* ---- requests as jobs ------------------------------------------------ */
+
+static enum job_state task_slice(struct job *j)
+{
+    struct task *t = (struct task *)j;
+    int64_t deadline = conn_now_ms() + JOB_SLICE_MS;
+    uint64_t start = request_done(t->r);
+
+    for (;;) {
+        bool ended;
+
+        if (job_cancelled(j))
+            return JOB_CANCELLED;
+        ended = request_step(t->r, JOB_STEP_BYTES);
+        atomic_store(&j->bytes_done, request_done(t->r));
+        if (ended)
+            return request_succeeded(t->r) ? JOB_DONE : JOB_FAILED;
+        if (request_done(t->r) - start >= JOB_SLICE_BYTES || conn_now_ms() >= deadline)
+            return JOB_RUNNING;
     }
 }
 
-/* Send a line we own (NULL means we ran out of memory building it). */
-static void conn_send(struct conn *c, char *line)
+static void task_end(struct job *j)
 {
-    if (!line) {
-        log_err("%s: out of memory building a response", c->peer);
+    struct task *t = (struct task *)j;
+    bool cancelled = atomic_load(&j->state) == JOB_CANCELLED;
+    /* A cancelled request's connection is closed: nobody to answer. */
+    char *line = cancelled ? NULL : request_answer(t->r);
+    /* On the loop, the loop sends at the end of the connection's turn. */
+    int flags = CONN_JOB_DONE | (cancelled ? CONN_NO_ANSWER : 0) | (t->on_loop ? 0 : CONN_FLUSH);
+
+    if (conn_queue(t->c, line, flags) && !t->on_loop)
+        attention(t->s, t->c);
+    request_free(t->r);
+    conn_unref(t->c);
+    free(t);
+}
+
+static const struct job_ops task_ops = { .slice = task_slice, .end = task_end };
+
+static void answer(struct conn *c, char *line)
+{
+    conn_queue(c, line, 0);
+}
+
+static void answer_error(struct conn *c, const wp_request *req, wp_code code,
+                         const char *msg)
+{
+    answer(c, wp_response_error(req->has_request_id, req->request_id, code, msg));
+}
+
+/* A shared_buffer request: at once if small, else to the workers. */
+static void dispatch(struct server *s, struct conn *c, wp_request *req)
+{
+    bool quick = request_is_quick(req), has_id = req->has_request_id;
+    uint64_t id = req->request_id;
+    struct task *t = malloc(sizeof(*t));
+    struct request *r = t ? request_new(s->cfg, req, c->peer) : NULL;
+
+    if (!r) {
+        free(t);
+        answer_error(c, req, WP_INTERNAL, "out of memory");
         return;
     }
-    pthread_mutex_lock(&c->send_lock);
-    if (plat_send_all(c->sock, line, strlen(line)) < 0)
-        plat_shutdown(c->sock);     /* the reader sees it and ends */
-    pthread_mutex_unlock(&c->send_lock);
-    free(line);
+    job_init(&t->job, &task_ops, request_length(r));
+    t->r = r;
+    t->c = c;
+    t->s = s;
+    t->on_loop = quick;
+    conn_ref(c);
+    conn_job_begin(c);
+    if (quick) {
+        job_run_here(&t->job);
+    } else if (!jobs_submit(s->jobs, &c->owner, &t->job)) {
+        request_free(r);
+        conn_unref(c);
+        free(t);
+        conn_queue(c, wp_response_error(has_id, id, WP_BUSY,
+                                        "host at its limit of queued requests; retry later"),
+                   CONN_JOB_DONE);
+    }
 }
 
-static void send_error(struct conn *c, const wp_request *req, wp_code code,
-                       const char *msg)
-{
-    conn_send(c, wp_response_error(req->has_request_id, req->request_id, code, msg));
-}
+/* ---- lines ----------------------------------------------------------- */
 
 static json_object *hello_result(void)
 {
@@ -116,40 +186,10 @@ static json_object *hello_result(void)
     return r;
 }
 
-/* Queue a request; false if the queue is full.  Takes req on success. */
-static bool enqueue(struct conn *c, wp_request *req)
-{
-    struct server *s = c->srv;
-    struct work *w = malloc(sizeof(*w));
-
-    if (!w)
-        return false;
-    pthread_mutex_lock(&s->lock);
-    if (s->queued >= s->cfg->queue || s->stopping) {
-        pthread_mutex_unlock(&s->lock);
-        free(w);
-        return false;
-    }
-    w->req = *req;
-    w->c = c;
-    w->next = NULL;
-    c->refs++;
-    if (s->tail)
-        s->tail->next = w;
-    else
-        s->head = w;
-    s->tail = w;
-    s->queued++;
-    pthread_cond_signal(&s->work_cv);
-    pthread_mutex_unlock(&s->lock);
-    memset(req, 0, sizeof(*req));
-    return true;
-}
-
 /* Handle one line; false to close the connection. */
-static bool handle_line(struct conn *c, const char *line, size_t len)
+static bool handle_line(struct server *s, struct conn *c, const char *line, size_t len)
 {
-    const struct hostd_config *cfg = c->srv->cfg;
+    const struct hostd_config *cfg = s->cfg;
     char err[256];
     wp_request req;
     wp_code rc = wp_request_parse(line, len, &req, err, sizeof(err));
@@ -159,177 +199,396 @@ static bool handle_line(struct conn *c, const char *line, size_t len)
         if (rc == WP_OK && req.api == WP_API_HELLO && req.token &&
             wp_token_equal(req.token, cfg->token)) {
             c->authed = true;
-            conn_send(c, wp_response_success(req.has_request_id, req.request_id,
-                                              hello_result()));
+            answer(c, wp_response_success(req.has_request_id, req.request_id,
+                                          hello_result()));
         } else {
             log_warn("%s: refused: %s", c->peer, req.api == WP_API_HELLO && rc == WP_OK
                      ? "wrong or missing token" : "request before hello");
-            send_error(c, &req, WP_UNAUTHORIZED, "say hello with the right token first");
+            answer_error(c, &req, WP_UNAUTHORIZED, "say hello with the right token first");
             keep = false;
         }
     } else if (rc != WP_OK) {
         log_debug("%s: %s: %s", c->peer, wp_code_name(rc), err);
-        send_error(c, &req, rc, err);
+        answer_error(c, &req, rc, err);
     } else if (req.api == WP_API_PING) {
         json_object *r = json_object_new_object();
         json_object_object_add(r, "pong", json_object_new_boolean(1));
-        conn_send(c, wp_response_success(req.has_request_id, req.request_id, r));
+        answer(c, wp_response_success(req.has_request_id, req.request_id, r));
     } else if (req.api == WP_API_HELLO && cfg->token &&
                !(req.token && wp_token_equal(req.token, cfg->token))) {
         /* A hello with the wrong token is refused also after a good one:
          * a client that sends one has lost track of who it is. */
         log_warn("%s: refused: wrong or missing token in a later hello", c->peer);
-        send_error(c, &req, WP_UNAUTHORIZED, "wrong or missing token");
+        answer_error(c, &req, WP_UNAUTHORIZED, "wrong or missing token");
         keep = false;
     } else if (req.api == WP_API_HELLO) {
-        conn_send(c, wp_response_success(req.has_request_id, req.request_id,
-                                         hello_result()));
-    } else if (request_is_quick(&req)) {
-        conn_send(c, request_run(cfg, &req, c->peer));
-    } else if (!enqueue(c, &req)) {
-        send_error(c, &req, WP_BUSY, "host at its limit of queued requests; retry later");
+        answer(c, wp_response_success(req.has_request_id, req.request_id, hello_result()));
+    } else {
+        dispatch(s, c, &req);
     }
     wp_request_release(&req);
     return keep;
 }
 
-/*
- * Readers are joinable, so that stopping the server waits until each has
- * really ended (a detached thread still exiting when the process exits
- * leaks its stack).  Each exiting reader joins the one that exited before
- * it; server_stop joins the last.
- */
-static void reader_exit(struct server *s)
-{
-    pthread_t prev;
-    bool join;
+enum turn { TURN_DRAINED, TURN_MORE, TURN_PAUSED, TURN_CLOSE };
 
-    pthread_mutex_lock(&s->lock);
-    join = s->reader_exited;
-    prev = s->exited_reader;
-    s->exited_reader = pthread_self();
-    s->reader_exited = true;
-    s->nreaders--;
-    pthread_cond_broadcast(&s->idle_cv);
-    pthread_mutex_unlock(&s->lock);
-    if (join)
-        pthread_join(prev, NULL);
-}
-
-static void *reader_main(void *arg)
+/* Handle up to LINES_PER_TURN whole lines of f. */
+static enum turn handle_lines(struct server *s, struct conn *c, wp_frame *f)
 {
-    struct conn *c = arg;
-    struct server *s = c->srv;
     char *line;
-    size_t len, avail;
-    int r;
+    size_t len;
 
-    for (;;) {
-        char *space = wp_frame_space(&c->frame, &avail);
-        long n = plat_recv(c->sock, space, avail);
-        if (n <= 0)
-            break;
-        wp_frame_commit(&c->frame, (size_t)n);
-        while ((r = wp_frame_next(&c->frame, &line, &len)) == 1)
-            if (!handle_line(c, line, len))
-                goto out;
+    for (int n = 0; n < LINES_PER_TURN; n++) {
+        int r;
+
+        if (!conn_may_read(c))
+            return TURN_PAUSED;
+        r = wp_frame_next(f, &line, &len);
+        if (r == 0)
+            return TURN_DRAINED;
         if (r < 0) {
             log_warn("%s: line longer than %d bytes; closing", c->peer, WP_MAX_LINE);
-            conn_send(c, wp_response_error(false, 0, WP_BAD_REQUEST,
-                                           "line longer than 65536 bytes"));
-            goto out;
+            answer(c, wp_response_error(false, 0, WP_BAD_REQUEST,
+                                        "line longer than 65536 bytes"));
+            return TURN_CLOSE;
         }
+        c->requested = true;
+        if (!handle_line(s, c, line, len))
+            return TURN_CLOSE;
     }
-out:
-    log_debug("%s: disconnected", c->peer);
-    plat_shutdown(c->sock);
+    return TURN_MORE;
+}
+
+/*
+ * After a read into the scratch frame, the connection keeps the bytes not
+ * handled yet in a frame of its own; one that has none left lets its frame
+ * go.  So an idle connection holds no 64 KiB buffer.
+ */
+static bool keep_rest(struct conn *c, wp_frame *f)
+{
+    size_t rest = wp_frame_pending(f), avail;
+
+    if (f == c->frame) {
+        if (rest == 0) {
+            free(c->frame);
+            c->frame = NULL;
+        }
+        return true;
+    }
+    if (rest == 0)
+        return true;
+    c->frame = malloc(sizeof(*c->frame));
+    if (!c->frame) {
+        log_err("%s: out of memory for a partial line; closing", c->peer);
+        return false;
+    }
+    wp_frame_init(c->frame);
+    memcpy(wp_frame_space(c->frame, &avail), f->buf + f->start, rest);
+    wp_frame_commit(c->frame, rest);
+    return true;
+}
+
+/* ---- connections ----------------------------------------------------- */
+
+static void close_conn(struct server *s, struct conn *c, const char *why)
+{
+    log_debug("%s: %s", c->peer, why);
+    loop_del(s->loop, &c->item);
+    conn_close(c);
+    c->gone = true;
+    /* Its requests waiting end now; those running stop at their next step. */
+    jobs_cancel_owner(s->jobs, &c->owner);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->nconns--;
     conn_unref(c);
-    reader_exit(s);
-    return NULL;
 }
 
-static void *worker_main(void *arg)
+static void backlog_add(struct server *s, struct conn *c)
 {
-    struct server *s = arg;
-
-    for (;;) {
-        struct work *w;
-
-        pthread_mutex_lock(&s->lock);
-        while (!s->head && !s->stopping)
-            pthread_cond_wait(&s->work_cv, &s->lock);
-        w = s->head;
-        if (!w) {
-            pthread_mutex_unlock(&s->lock);
-            return NULL;
-        }
-        s->head = w->next;
-        if (!s->head)
-            s->tail = NULL;
-        s->queued--;
-        pthread_mutex_unlock(&s->lock);
-        conn_send(w->c, request_run(s->cfg, &w->req, w->c->peer));
-        wp_request_release(&w->req);
-        conn_unref(w->c);
-        free(w);
-    }
+    if (c->backlog)
+        return;
+    c->backlog = true;
+    conn_ref(c);
+    c->backlog_next = s->backlog;
+    s->backlog = c;
 }
 
-static void start_conn(struct server *s, plat_sock sock, const char *peer)
+/* Send what waits and watch the socket for what the connection needs now. */
+static void settle(struct server *s, struct conn *c, enum turn t)
 {
-    struct conn *c = calloc(1, sizeof(*c));
-    pthread_t t;
+    struct conn_needs n;
 
-    if (!c) {
-        plat_close(sock);
+    if (t == TURN_CLOSE) {
+        /* Its last answer says why: it goes out if the socket takes it now. */
+        conn_flush(c);
+        close_conn(s, c, "closed after its last answer");
         return;
     }
-    c->srv = s;
-    c->sock = sock;
-    c->refs = 1;
-    snprintf(c->peer, sizeof(c->peer), "%s", peer);
-    wp_frame_init(&c->frame);
-    pthread_mutex_init(&c->send_lock, NULL);
-    pthread_mutex_lock(&s->lock);
-    c->next = s->conns;
-    if (s->conns)
-        s->conns->prev = c;
-    s->conns = c;
-    s->nconns++;
-    s->nreaders++;
-    pthread_mutex_unlock(&s->lock);
-    if (pthread_create(&t, NULL, reader_main, c) != 0) {
-        log_err("%s: cannot start a thread for the connection", peer);
-        pthread_mutex_lock(&s->lock);
-        s->nreaders--;
-        pthread_mutex_unlock(&s->lock);
+    if (conn_flush(c) < 0) {
+        close_conn(s, c, "not reading its answers, or gone");
+        return;
+    }
+    n = conn_loop_needs(c);
+    if (n.close) {
+        close_conn(s, c, "not reading its answers, or gone");
+        return;
+    }
+    if (loop_set(s->loop, &c->item, (n.read ? LOOP_READ : 0) | (n.write ? LOOP_WRITE : 0)) < 0) {
+        close_conn(s, c, "cannot watch its socket");
+        return;
+    }
+    if (n.read && (t == TURN_MORE || (t == TURN_PAUSED && c->frame)))
+        backlog_add(s, c);
+}
+
+static void on_readable(struct server *s, struct conn *c)
+{
+    wp_frame *f = c->frame;
+    enum turn t = TURN_DRAINED;
+    size_t avail;
+    char *space;
+    long n;
+
+    /* Lines already read come first; read more only once they are handled. */
+    if (f) {
+        t = handle_lines(s, c, f);
+        if (t != TURN_DRAINED) {
+            settle(s, c, t);
+            return;
+        }
+    } else {
+        f = &s->scratch;
+        wp_frame_init(f);
+    }
+    space = wp_frame_space(f, &avail);
+    n = plat_recv(c->sock, space, avail);
+    if (n == PLAT_AGAIN) {
+        settle(s, c, t);
+        return;
+    }
+    if (n <= 0) {
+        close_conn(s, c, n == 0 ? "disconnected" : "connection failed");
+        return;
+    }
+    wp_frame_commit(f, (size_t)n);
+    t = handle_lines(s, c, f);
+    if (t != TURN_CLOSE && !keep_rest(c, f))
+        t = TURN_CLOSE;
+    settle(s, c, t);
+}
+
+static void on_event(struct server *s, struct conn *c, int mask)
+{
+    /* Held across: handling the read may close it. */
+    conn_ref(c);
+    if (mask & LOOP_READ)
+        on_readable(s, c);
+    if (!c->gone && (mask & LOOP_WRITE))
+        settle(s, c, TURN_DRAINED);
+    else if (!c->gone && (mask & LOOP_GONE) && !(mask & LOOP_READ))
+        close_conn(s, c, "hung up");
+    conn_unref(c);
+}
+
+static void take_backlog(struct server *s)
+{
+    struct conn *list = s->backlog;
+
+    s->backlog = NULL;
+    while (list) {
+        struct conn *c = list;
+        list = c->backlog_next;
+        c->backlog = false;
+        if (!c->gone && c->frame) {
+            enum turn t = handle_lines(s, c, c->frame);
+            if (!c->gone && t != TURN_CLOSE && !keep_rest(c, c->frame))
+                t = TURN_CLOSE;
+            settle(s, c, t);
+        }
         conn_unref(c);
     }
 }
 
-static void *acceptor_main(void *arg)
+static void take_attention(struct server *s)
 {
-    struct server *s = arg;
+    struct conn *list;
+
+    pthread_mutex_lock(&s->attention_lock);
+    list = s->attention;
+    s->attention = NULL;
+    for (struct conn *c = list; c; c = c->attention_next)
+        c->attention = false;
+    pthread_mutex_unlock(&s->attention_lock);
+    while (list) {
+        struct conn *c = list;
+        list = c->attention_next;
+        if (!c->gone)
+            settle(s, c, TURN_PAUSED);
+        conn_unref(c);
+    }
+}
+
+static void sweep(struct server *s, int64_t now)
+{
+    int64_t hs = (int64_t)s->cfg->handshake_timeout * 1000;
+    int64_t idle = (int64_t)s->cfg->idle_timeout * 1000;
+    struct conn *c, *next;
+
+    /* O(connections) once a second: 10,000 take well under a millisecond. */
+    for (c = s->conns; c; c = next) {
+        next = c->next;
+        if (conn_expired(c, now, hs, idle))
+            close_conn(s, c, c->requested ? "idle too long" : "no request in time");
+    }
+}
+
+/* ---- accepting ------------------------------------------------------- */
+
+static void refuse(plat_sock sock)
+{
+    static const char busy[] = "{\"status\":\"error\",\"error\":{\"code\":\"busy\","
+                               "\"message\":\"too many connections\"}}\n";
+    struct plat_iov iov = { busy, sizeof(busy) - 1 };
+
+    /* A fresh socket's buffer takes it whole, or the peer never learns why. */
+    plat_sendv(sock, &iov, 1);
+    plat_close(sock);
+}
+
+static void accept_some(struct server *s)
+{
     char peer[80];
     plat_sock sock;
 
-    while ((sock = plat_accept(s->listen, peer, sizeof(peer))) != PLAT_NO_SOCK) {
-        bool full;
+    for (int i = 0; i < ACCEPTS_PER_TURN; i++) {
+        struct conn *c;
+        int r = plat_accept(s->listen, &sock, peer, sizeof(peer));
 
-        pthread_mutex_lock(&s->lock);
-        full = s->nconns >= MAX_CONNS || s->stopping;
-        pthread_mutex_unlock(&s->lock);
-        if (full) {
-            static const char busy[] = "{\"status\":\"error\",\"error\":{\"code\":\"busy\","
-                                       "\"message\":\"too many connections\"}}\n";
-            plat_send_all(sock, busy, sizeof(busy) - 1);
+        if (r == 0)
+            return;
+        if (r < 0) {
+            log_warn("cannot accept connections (out of descriptors?); pausing %d ms",
+                     ACCEPT_PAUSE_MS);
+            loop_set(s->loop, &s->listen_item, 0);
+            s->accept_paused_until = conn_now_ms() + ACCEPT_PAUSE_MS;
+            return;
+        }
+        if (s->nconns >= s->max_conns) {
+            log_debug("%s: refused: already %d connections", peer, s->nconns);
+            refuse(sock);
+            continue;
+        }
+        c = conn_new(sock, peer, s->cfg->max_pending);
+        if (!c) {
             plat_close(sock);
             continue;
         }
+        if (loop_add(s->loop, &c->item, sock, LOOP_READ) < 0) {
+            conn_unref(c);
+            continue;
+        }
         log_debug("%s: connected", peer);
-        start_conn(s, sock, peer);
+        c->next = s->conns;
+        if (s->conns)
+            s->conns->prev = c;
+        s->conns = c;
+        s->nconns++;
     }
+}
+
+/* ---- the loop -------------------------------------------------------- */
+
+static int wait_ms(struct server *s, int64_t now)
+{
+    int64_t until = s->next_sweep_ms;
+
+    if (s->backlog)
+        return 0;
+    if (s->accept_paused_until && s->accept_paused_until < until)
+        until = s->accept_paused_until;
+    return until > now ? (int)(until - now) : 0;
+}
+
+static void loop_turn(struct server *s)
+{
+    struct loop_event ev[EVENTS_PER_WAIT];
+    int64_t now = conn_now_ms();
+    int n = loop_wait(s->loop, ev, EVENTS_PER_WAIT, wait_ms(s, now));
+
+    if (n < 0)
+        log_err("waiting for sockets failed");
+    for (int i = 0; i < n; i++) {
+        if (ev[i].item == &s->listen_item)
+            accept_some(s);
+        else
+            on_event(s, (struct conn *)((char *)ev[i].item - offsetof(struct conn, item)),
+                     ev[i].mask);
+    }
+    take_attention(s);
+    take_backlog(s);
+    now = conn_now_ms();
+    if (now >= s->next_sweep_ms) {
+        sweep(s, now);
+        s->next_sweep_ms = now + SWEEP_MS;
+    }
+    if (s->accept_paused_until && now >= s->accept_paused_until) {
+        s->accept_paused_until = 0;
+        loop_set(s->loop, &s->listen_item, LOOP_READ);
+    }
+}
+
+static void *loop_main(void *arg)
+{
+    struct server *s = arg;
+
+    s->next_sweep_ms = conn_now_ms() + SWEEP_MS;
+    while (!atomic_load(&s->stopping))
+        loop_turn(s);
+    /* Stop: no more connections; every open one closed, its requests cancelled. */
+    loop_del(s->loop, &s->listen_item);
+    plat_close(s->listen);
+    s->listen = PLAT_NO_SOCK;
+    while (s->conns)
+        close_conn(s, s->conns, "closed: the host is stopping");
+    take_backlog(s);
+    take_attention(s);
     return NULL;
+}
+
+/* ---- start and stop -------------------------------------------------- */
+
+static int start_loop(struct server *s, char *err, size_t errlen)
+{
+    const struct hostd_config *cfg = s->cfg;
+
+    s->max_conns = plat_socket_room(cfg->max_connections);
+    if (s->max_conns < cfg->max_connections)
+        log_warn("the descriptor limit allows %d connections, not %d (raise ulimit -n)",
+                 s->max_conns, cfg->max_connections);
+    s->listen = plat_listen(cfg->listen_addr, cfg->listen_port, &s->port, err, errlen);
+    if (s->listen == PLAT_NO_SOCK)
+        return -1;
+    s->loop = loop_new(err, errlen);
+    if (!s->loop)
+        return -1;
+    if (loop_add(s->loop, &s->listen_item, s->listen, LOOP_READ) < 0) {
+        snprintf(err, errlen, "cannot watch the listening socket");
+        return -1;
+    }
+    s->jobs = jobs_start(cfg->threads, cfg->queue, err, errlen);
+    if (!s->jobs)
+        return -1;
+    if (pthread_create(&s->thread, NULL, loop_main, s) != 0) {
+        snprintf(err, errlen, "cannot start the event loop's thread");
+        return -1;
+    }
+    s->thread_started = true;
+    return 0;
 }
 
 struct server *server_start(const struct hostd_config *cfg)
@@ -337,25 +596,16 @@ struct server *server_start(const struct hostd_config *cfg)
     struct server *s = calloc(1, sizeof(*s));
     char err[256];
 
-    if (!s)
-        return NULL;
-    s->cfg = cfg;
-    s->listen = plat_listen(cfg->listen_addr, cfg->listen_port, &s->port, err, sizeof(err));
-    if (s->listen == PLAT_NO_SOCK) {
-        log_err("%s", err);
-        free(s);
+    if (!s) {
+        log_err("out of memory");
         return NULL;
     }
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->work_cv, NULL);
-    pthread_cond_init(&s->idle_cv, NULL);
-    s->workers = calloc((size_t)cfg->threads, sizeof(*s->workers));
-    for (int i = 0; s->workers && i < cfg->threads; i++)
-        if (pthread_create(&s->workers[s->nworkers], NULL, worker_main, s) == 0)
-            s->nworkers++;
-    if (s->nworkers == 0 || pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0) {
-        log_err("cannot start threads");
-        s->listen = (plat_close(s->listen), PLAT_NO_SOCK);
+    s->cfg = cfg;
+    s->listen = PLAT_NO_SOCK;
+    atomic_init(&s->stopping, false);
+    pthread_mutex_init(&s->attention_lock, NULL);
+    if (start_loop(s, err, sizeof(err)) < 0) {
+        log_err("%s", err);
         server_stop(s);
         return NULL;
     }
@@ -369,32 +619,18 @@ int server_port(const struct server *s)
 
 void server_stop(struct server *s)
 {
-    pthread_mutex_lock(&s->lock);
-    s->stopping = true;
-    pthread_cond_broadcast(&s->work_cv);
-    pthread_mutex_unlock(&s->lock);
-    if (s->listen != PLAT_NO_SOCK) {
-        plat_shutdown(s->listen);
-        pthread_join(s->acceptor, NULL);
-        plat_close(s->listen);
+    atomic_store(&s->stopping, true);
+    if (s->thread_started) {
+        loop_wake(s->loop);
+        pthread_join(s->thread, NULL);
     }
-    /* Close every connection first, so no worker stays blocked sending to a
-     * client that stopped reading; then let the workers drain the queue. */
-    pthread_mutex_lock(&s->lock);
-    for (struct conn *c = s->conns; c; c = c->next)
-        plat_shutdown(c->sock);
-    pthread_mutex_unlock(&s->lock);
-    for (int i = 0; i < s->nworkers; i++)
-        pthread_join(s->workers[i], NULL);
-    pthread_mutex_lock(&s->lock);
-    while (s->nconns > 0 || s->nreaders > 0)
-        pthread_cond_wait(&s->idle_cv, &s->lock);
-    pthread_mutex_unlock(&s->lock);
-    if (s->reader_exited)
-        pthread_join(s->exited_reader, NULL);
-    free(s->workers);
-    pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->work_cv);
-    pthread_cond_destroy(&s->idle_cv);
+    /* Requests still on a worker end within a step; their connections are closed. */
+    jobs_stop(s->jobs);
+    /* Whatever the workers asked the loop to look at since. */
+    take_attention(s);
+    if (s->listen != PLAT_NO_SOCK)
+        plat_close(s->listen);
+    loop_free(s->loop);
+    pthread_mutex_destroy(&s->attention_lock);
     free(s);
 }

@@ -1,13 +1,12 @@
 /*
  * server.h - winapi-hostd's connections and workers.
  *
- * Threads: one acceptor; one reader per connection, which parses lines and
- * answers ping, hello and small requests itself; a fixed pool of workers
- * that run the large shared_buffer requests.  A long checksum of a large buffer thus occupies one worker,
- * never a connection: other requests on the same connection (pipelined)
- * and on every other connection go on.  Threads rather than an event loop
- * because the work is CPU- and page-fault-bound inside operations that
- * cannot yield, and the same pthreads code runs on Windows (winpthreads).
+ * Threads: one event loop (loop.h) for every connection, which accepts,
+ * reads, answers small requests itself and sends every answer that could
+ * not go out at once; and a fixed pool of workers (jobs.h) that run the
+ * larger shared_buffer requests a slice at a time, round robin across
+ * connections.  The number of threads does not grow with the number of
+ * connections, and no thread ever waits on a client.
  */
 #ifndef HOSTD_SERVER_H
 #define HOSTD_SERVER_H
@@ -20,7 +19,10 @@ struct server;
 struct server *server_start(const struct hostd_config *cfg);
 /* The port actually bound. */
 int server_port(const struct server *s);
-/* Stop accepting, close every connection, finish queued work, free. */
+/*
+ * Stop accepting, close every connection (cancelling its requests), join
+ * every thread, free.  Also after a failed start's cleanup.
+ */
 void server_stop(struct server *s);
 
 #endif /* HOSTD_SERVER_H */

@@ -1,0 +1,63 @@
+/*
+ * loop.h - readiness of many sockets, for winapi-hostd's one event-loop
+ * thread.
+ *
+ * One implementation per platform, chosen by the build as Redis picks
+ * ae_epoll.c: loop_epoll.c (Linux, epoll and an eventfd) and loop_win32.c
+ * (Windows, WSAPoll and a loopback datagram socket to wake it).  Both are
+ * level-triggered: a socket that stays readable is reported again by the
+ * next loop_wait until it is read or no longer watched.
+ *
+ * Threads: everything but loop_wake belongs to the thread that calls
+ * loop_wait.  loop_wake may be called from any thread at any time.
+ */
+#ifndef HOSTD_LOOP_H
+#define HOSTD_LOOP_H
+
+#include "plat.h"
+
+/* LOOP_GONE is only reported: the peer hung up both ways, or the socket failed. */
+enum { LOOP_READ = 1, LOOP_WRITE = 2, LOOP_GONE = 4 };
+
+/*
+ * A watched socket.  The caller embeds one per socket (in its connection)
+ * and finds its object again from the item a loop_wait event names.
+ */
+struct loop_item {
+    plat_sock sock;
+    int mask;           /* LOOP_READ | LOOP_WRITE now watched (0: none) */
+    int slot;           /* the implementation's */
+};
+
+struct loop_event {
+    struct loop_item *item;
+    /* What is ready: LOOP_READ, LOOP_WRITE, LOOP_GONE (also when not watched). */
+    int mask;
+};
+
+struct loop;
+
+/* A new loop; NULL with the reason in err. */
+struct loop *loop_new(char *err, size_t errlen);
+/* Frees the loop; the sockets still registered are left open. */
+void loop_free(struct loop *l);
+
+/* Watch sock for mask through it; 0, or -1 (out of memory, or the system's). */
+int loop_add(struct loop *l, struct loop_item *it, plat_sock sock, int mask);
+/* Watch it for mask instead (0: for nothing, but stay registered); 0 or -1. */
+int loop_set(struct loop *l, struct loop_item *it, int mask);
+/* Forget it (before the socket is closed). */
+void loop_del(struct loop *l, struct loop_item *it);
+
+/*
+ * Wait up to timeout_ms (-1: no limit) for a watched socket to be ready or
+ * for loop_wake.  Fills at most max events; returns their number, 0 on a
+ * timeout or a wake, -1 on a failure of the system's (logged by the
+ * caller).  The items named stay valid until the caller deletes them.
+ */
+int loop_wait(struct loop *l, struct loop_event *ev, int max, int timeout_ms);
+
+/* Make the current or next loop_wait return.  Any thread; cheap when repeated. */
+void loop_wake(struct loop *l);
+
+#endif /* HOSTD_LOOP_H */
