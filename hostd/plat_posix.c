@@ -373,6 +373,60 @@ static wp_code open_error(int e, const char *what, char *err, size_t errlen)
     return WP_IO_ERROR;
 }
 
+/*
+ * Open the regular file name in dfd, and only a regular file.  Opening is
+ * an act: a FIFO's open can block, or let go a writer blocked in its own
+ * open; a device's can rewind a tape.  So the name is looked at first and
+ * only a regular file is opened, with O_NONBLOCK all the same; the open
+ * file is then checked to be the one looked at, in case the name was
+ * replaced in between.  Returns the descriptor with its stat in *st, or -1
+ * with *rc and the reason in err.
+ */
+static int open_leaf(int dfd, const char *name, bool write, struct stat *st,
+                     char *err, size_t errlen, wp_code *rc)
+{
+    struct stat seen;
+    const char *why = NULL;
+    int fd;
+
+    if (fstatat(dfd, name, &seen, AT_SYMLINK_NOFOLLOW) < 0) {
+        *rc = open_error(errno, name, err, errlen);
+        return -1;
+    }
+    if (S_ISLNK(seen.st_mode)) {
+        *rc = open_error(ELOOP, name, err, errlen);
+        return -1;
+    }
+    if (!S_ISREG(seen.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", name);
+        *rc = WP_PATH_NOT_ALLOWED;
+        return -1;
+    }
+    fd = openat(dfd, name, (write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK |
+                O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        *rc = open_error(errno, name, err, errlen);
+        return -1;
+    }
+    if (fstat(fd, st) < 0) {
+        *rc = open_error(errno, name, err, errlen);
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode) || st->st_dev != seen.st_dev || st->st_ino != seen.st_ino)
+        why = "replaced while being opened";
+    /* A hard link is a link too: it could name a file outside the root. */
+    else if (st->st_nlink > 1)
+        why = "has other hard links";
+    if (why) {
+        snprintf(err, errlen, "%s: %s", name, why);
+        *rc = WP_PATH_NOT_ALLOWED;
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
                        plat_file **f, uint64_t *size, char *err, size_t errlen)
 {
@@ -380,6 +434,7 @@ wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
     struct open_root *kept;
     int root, dfd, fd, e;
     struct stat st;
+    wp_code rc;
 
     if (strlen(rel) >= sizeof(buf)) {
         snprintf(err, errlen, "path too long");
@@ -402,25 +457,12 @@ wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
         }
         dfd = fd;
     }
-    fd = openat(dfd, comp, (write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK |
-                O_NOCTTY | O_CLOEXEC);
-    e = errno;
+    fd = open_leaf(dfd, comp, write, &st, err, errlen, &rc);
     if (dfd != root)
         close(dfd);
     root_put(root, kept);
     if (fd < 0)
-        return open_error(e, comp, err, errlen);
-    if (fstat(fd, &st) < 0) {
-        close(fd);
-        return open_error(errno, comp, err, errlen);
-    }
-    /* A hard link is a link too: it could name a file outside the root. */
-    if (!S_ISREG(st.st_mode) || st.st_nlink > 1) {
-        snprintf(err, errlen, "%s: %s", comp, !S_ISREG(st.st_mode)
-                 ? "not a regular file" : "has other hard links");
-        close(fd);
-        return WP_PATH_NOT_ALLOWED;
-    }
+        return rc;
     *f = malloc(sizeof(**f));
     if (!*f) {
         close(fd);

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -292,6 +294,46 @@ START_TEST(test_protocol_refuses_links_and_special_files)
     ck_assert_int_eq(mkfifo(q, 0600), 0);
     expect(sb("process", "fifo", 0, NULL), "path_not_allowed");
     expect(sb("fill", "fifo", 0, NULL), "path_not_allowed");
+}
+END_TEST
+
+/*
+ * The host looks before it opens: a FIFO is refused without being opened.
+ * Opening it would let go a writer blocked in its own open() (or block the
+ * host, without O_NONBLOCK), and a device's open can act (a tape rewinds).
+ */
+START_TEST(test_protocol_fifo_is_never_opened)
+{
+    char q[4096];
+    pid_t writer;
+    int status, fd;
+
+    snprintf(q, sizeof(q), "%s/temp/pipe", tu_env("WINAPI_TEST_CDIR"));
+    ck_assert_int_eq(mkfifo(q, 0600), 0);
+    writer = fork();
+    ck_assert_int_ge(writer, 0);
+    if (writer == 0) {
+        alarm(30);
+        _exit(open(q, O_WRONLY) < 0 ? 2 : 0);  /* blocks until someone reads */
+    }
+    usleep(100 * 1000);
+    expect(sb("process", "pipe", 0, NULL), "path_not_allowed");
+    expect(sb("fill", "pipe", 0, NULL), "path_not_allowed");
+    expect(sb("stat", "pipe", 0, NULL), "path_not_allowed");
+    usleep(200 * 1000);
+    /* Windows has no FIFO in a directory (only Wine shows the Unix one), and
+     * no request path reaches \\.\pipe\: only the POSIX host is asked. */
+    if (strcmp(getenv("WINAPI_TEST_HOSTD") ? getenv("WINAPI_TEST_HOSTD") : "posix", "wine") != 0)
+        ck_assert_msg(waitpid(writer, &status, WNOHANG) == 0,
+                      "winapi-hostd opened the FIFO: its writer was let go");
+    /* Let the writer go ourselves. */
+    fd = open(q, O_RDONLY | O_NONBLOCK);
+    ck_assert_int_eq(waitpid(writer, &status, 0), writer);
+    close(fd);
+    /* A device node too (root only): refused, never opened. */
+    snprintf(q, sizeof(q), "%s/temp/null", tu_env("WINAPI_TEST_CDIR"));
+    if (mknod(q, S_IFCHR | 0600, makedev(1, 3)) == 0)
+        expect(sb("process", "null", 0, NULL), "path_not_allowed");
 }
 END_TEST
 
@@ -656,6 +698,7 @@ static Suite *protocol_suite(void)
     tcase_add_test(tc, test_protocol_range_at_odd_offset);
     tcase_add_test(tc, test_protocol_rejects_hostile_paths);
     tcase_add_test(tc, test_protocol_refuses_links_and_special_files);
+    tcase_add_test(tc, test_protocol_fifo_is_never_opened);
     tcase_add_test(tc, test_protocol_split_line_byte_by_byte);
     tcase_add_test(tc, test_protocol_fifty_pipelined_requests);
     tcase_add_test(tc, test_protocol_oversize_line_closes_connection);
