@@ -39,6 +39,7 @@ struct waiter {
     uint64_t id;
     bool done;
     int err;                /* errno when done without a response */
+    char why[256];          /* and the reason, when err is EPROTO */
     wp_response resp;
     char *line;
     struct waiter *next;
@@ -287,7 +288,11 @@ static int say_hello(wp_conn *c, int fd, const struct timespec *deadline)
         wp_set_error("host %s:%d: hello failed: %s", c->host, c->port, strerror(errno));
         goto out;
     }
-    if (!resp.success) {
+    if (!resp.has_request_id || resp.request_id != 0) {
+        wp_set_error("host %s:%d answered hello with %s", c->host, c->port,
+                     resp.has_request_id ? "another request's id" : "no request_id");
+        errno = EPROTO;
+    } else if (!resp.success) {
         wp_set_error("host %s:%d refused the token: %s", c->host, c->port, resp.message);
         errno = wp_code_errno(resp.code);
     } else {
@@ -340,12 +345,16 @@ static int connect_locked(wp_conn *c)
     return 0;
 }
 
-/* Fail every waiter and forget the connection.  Lock held, caller is the reader. */
-static void teardown_locked(wp_conn *c, int err)
+/*
+ * Fail every waiter with err (and why, for EPROTO) and forget the
+ * connection.  Lock held, caller is the reader.
+ */
+static void teardown_locked(wp_conn *c, int err, const char *why)
 {
     for (struct waiter *w = c->waiters; w; w = w->next) {
         w->done = true;
         w->err = err;
+        snprintf(w->why, sizeof(w->why), "%s", why ? why : "");
     }
     c->waiters = NULL;
     /* Senders check gen under send_lock, so none writes to a closed fd. */
@@ -367,18 +376,32 @@ static void unlink_waiter(wp_conn *c, struct waiter *me)
         }
 }
 
-/* Hand a response line to its waiter.  Lock held.  -1 on a malformed line. */
-static int dispatch_locked(wp_conn *c, const char *line, size_t len)
+/*
+ * Hand a response line to its waiter.  Lock held.  -1, with the reason in
+ * why, for a line that is no answer we can place: not a response, or one
+ * without a request_id.  The host leaves the id out when it could not read
+ * a request's; which of ours that was nobody can tell, and taking it for
+ * the oldest one's answer would hand a caller another request's result.
+ */
+static int dispatch_locked(wp_conn *c, const char *line, size_t len,
+                           char *why, size_t whylen)
 {
     wp_response resp;
     struct waiter *w = c->waiters;
 
-    if (wp_response_parse(line, len, &resp) < 0)
+    if (wp_response_parse(line, len, &resp) < 0) {
+        snprintf(why, whylen, "host %s:%d sent a malformed response", c->host, c->port);
         return -1;
-    /* An answer without an id (the host could not read ours) is the oldest's. */
-    if (resp.has_request_id)
-        while (w && w->id != resp.request_id)
-            w = w->next;
+    }
+    if (!resp.has_request_id) {
+        snprintf(why, whylen, "host %s:%d answered without a request_id "
+                 "(it could not read a request): %s: %s", c->host, c->port,
+                 resp.success ? "success" : wp_code_name(resp.code), resp.message);
+        wp_response_release(&resp);
+        return -1;
+    }
+    while (w && w->id != resp.request_id)
+        w = w->next;
     if (!w) {
         wp_response_release(&resp);     /* answer to a request that timed out */
         return 0;
@@ -395,7 +418,7 @@ static void read_as_reader(wp_conn *c, const struct timespec *deadline)
 {
     int fd = c->fd, e = 0, bad = 0;
     ssize_t n;
-    char *line;
+    char *line, why[256] = "";
     size_t len;
     int r;
 
@@ -410,16 +433,17 @@ static void read_as_reader(wp_conn *c, const struct timespec *deadline)
         goto out;
     if (n <= 0) {
         wp_set_error("host %s:%d closed the connection", c->host, c->port);
-        teardown_locked(c, n == 0 ? ECONNRESET : e);
+        teardown_locked(c, n == 0 ? ECONNRESET : e, NULL);
         goto out;
     }
     while ((r = wp_frame_next(&c->frame, &line, &len)) == 1)
-        if (dispatch_locked(c, line, len) < 0)
+        if (!bad && dispatch_locked(c, line, len, why, sizeof(why)) < 0)
             bad = 1;
-    if (r < 0 || bad) {
-        wp_set_error("host %s:%d sent a malformed response", c->host, c->port);
-        teardown_locked(c, EPROTO);
-    }
+    if (r < 0 && !bad)
+        snprintf(why, sizeof(why), "host %s:%d sent a line longer than %d bytes",
+                 c->host, c->port, WP_MAX_LINE);
+    if (r < 0 || bad)
+        teardown_locked(c, EPROTO, why);
 out:
     pthread_cond_broadcast(&c->cond);
 }
@@ -475,7 +499,7 @@ int wp_conn_call(wp_conn *c, json_object *req, wp_response *resp, char **line)
     pthread_mutex_lock(&c->lock);
     /* No reader, no waiter: the lock holder may close it (see the top). */
     if (c->fd >= 0 && !c->reading && !c->waiters && peer_closed(c->fd))
-        teardown_locked(c, ECONNRESET);
+        teardown_locked(c, ECONNRESET, NULL);
     if (c->fd < 0 && connect_locked(c) < 0) {
         int e = errno;
         pthread_mutex_unlock(&c->lock);
@@ -510,7 +534,9 @@ int wp_conn_call(wp_conn *c, json_object *req, wp_response *resp, char **line)
     await_locked(c, &me, &deadline);
     pthread_mutex_unlock(&c->lock);
     if (me.err) {
-        if (me.err != ETIMEDOUT && me.err != EPROTO)
+        if (me.err == EPROTO)
+            wp_set_error("%s", me.why);
+        else if (me.err != ETIMEDOUT)
             wp_set_error("host %s:%d closed the connection", c->host, c->port);
         errno = me.err;
         return -1;

@@ -30,6 +30,12 @@ void wp_conn_free(wp_conn *c);
  * the raw line in *line (free it); or -1 with errno ECONNREFUSED,
  * EHOSTUNREACH, ETIMEDOUT, ECONNRESET, EACCES (hello refused), EPROTO or
  * ENOMEM and the reason in wp_error().  Thread-safe.
+ *
+ * Only an answer carrying req's request_id is req's answer.  One with
+ * another id is a late answer to a request that timed out, and dropped.
+ * One without an id (the host could not read some request's), or a line
+ * that is no response at all, puts the connection out of step: it is
+ * closed, and every caller waiting on it fails with EPROTO.
  */
 int wp_conn_call(wp_conn *c, json_object *req, wp_response *resp, char **line);
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,8 +348,11 @@ START_TEST(test_client_reconnects_after_host_restart)
 }
 END_TEST
 
-/* A peer that accepts and then does what `behaviour` says. */
-struct fake { int lfd, port; int hang_up; };
+/*
+ * A peer that accepts, reads a request and then hangs up (hang_up), or
+ * sends reply if set, and stays silent longer than the client's timeout.
+ */
+struct fake { int lfd, port; int hang_up; const char *reply; };
 
 static void *fake_main(void *arg)
 {
@@ -358,13 +362,17 @@ static void *fake_main(void *arg)
 
     if (c < 0)
         return NULL;
-    if (recv(c, buf, sizeof(buf), 0) > 0 && !f->hang_up)
-        sleep(3);                       /* longer than the client's timeout */
+    if (recv(c, buf, sizeof(buf), 0) > 0 && !f->hang_up) {
+        struct pollfd p = { .fd = c, .events = POLLIN };
+        if (f->reply)
+            send(c, f->reply, strlen(f->reply), MSG_NOSIGNAL);
+        poll(&p, 1, 3000);              /* silent until the client gives up */
+    }
     close(c);
     return NULL;
 }
 
-static pthread_t fake_start(struct fake *f, int hang_up)
+static pthread_t fake_start_with(struct fake *f, int hang_up, const char *reply)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET };
     socklen_t sl = sizeof(sa);
@@ -372,6 +380,7 @@ static pthread_t fake_start(struct fake *f, int hang_up)
 
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     f->hang_up = hang_up;
+    f->reply = reply;
     f->lfd = socket(AF_INET, SOCK_STREAM, 0);
     ck_assert_int_eq(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     ck_assert_int_eq(listen(f->lfd, 1), 0);
@@ -379,6 +388,11 @@ static pthread_t fake_start(struct fake *f, int hang_up)
     f->port = ntohs(sa.sin_port);
     pthread_create(&t, NULL, fake_main, f);
     return t;
+}
+
+static pthread_t fake_start(struct fake *f, int hang_up)
+{
+    return fake_start_with(f, hang_up, NULL);
 }
 
 START_TEST(test_client_silent_host_times_out)
@@ -392,6 +406,54 @@ START_TEST(test_client_silent_host_times_out)
     ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"ping\"}", NULL), -1);
     ck_assert_int_eq(errno, ETIMEDOUT);
     ck_assert_ptr_nonnull(strstr(winapi_last_error(), "did not answer within 1 s"));
+    winapi_close(h);
+    pthread_join(t, NULL);
+    close(f.lfd);
+}
+END_TEST
+
+/*
+ * Only an answer with our request_id is ours.  One without (the host could
+ * not read some request) puts the connection out of step: EPROTO, not a
+ * success that answered another request.  One with another id is a late
+ * answer to a request that timed out: ignored.
+ */
+START_TEST(test_client_reply_without_request_id_is_not_ours)
+{
+    struct fake f;
+    pthread_t t;
+    winapi_options_t o = { .timeout = 1 };
+    winapi_handle_t h;
+    char *resp = NULL;
+
+    t = fake_start_with(&f, 0, "{\"status\":\"success\",\"result\":{\"pong\":true}}\n");
+    o.port = f.port;
+    ck_assert_int_eq(winapi_open(&o, &h), 0);
+    ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"ping\"}", &resp), -1);
+    ck_assert_int_eq(errno, EPROTO);
+    ck_assert_ptr_null(resp);
+    ck_assert_ptr_nonnull(strstr(winapi_last_error(), "without a request_id"));
+    winapi_close(h);
+    pthread_join(t, NULL);
+    close(f.lfd);
+
+    t = fake_start_with(&f, 0, "{\"request_id\":4242,\"status\":\"success\","
+                        "\"result\":{\"pong\":true}}\n");
+    o.port = f.port;
+    ck_assert_int_eq(winapi_open(&o, &h), 0);
+    ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"ping\"}", &resp), -1);
+    ck_assert_int_eq(errno, ETIMEDOUT);
+    winapi_close(h);
+    pthread_join(t, NULL);
+    close(f.lfd);
+
+    /* Garbage is EPROTO too, with a reason. */
+    t = fake_start_with(&f, 0, "HTTP/1.0 400 Bad Request\r\n");
+    o.port = f.port;
+    ck_assert_int_eq(winapi_open(&o, &h), 0);
+    ck_assert_int_eq(winapi_request_json(h, "{\"api\":\"ping\"}", NULL), -1);
+    ck_assert_int_eq(errno, EPROTO);
+    ck_assert_ptr_nonnull(strstr(winapi_last_error(), "malformed response"));
     winapi_close(h);
     pthread_join(t, NULL);
     close(f.lfd);
@@ -522,6 +584,7 @@ static Suite *client_suite(void)
     tcase_add_test(tc, test_client_reconnects_after_host_restart);
     tcase_add_test(tc, test_client_silent_host_times_out);
     tcase_add_test(tc, test_client_dropped_connection_is_econnreset);
+    tcase_add_test(tc, test_client_reply_without_request_id_is_not_ours);
     tcase_add_test(tc, test_client_token);
     tcase_add_test(tc, test_client_token_with_nul_refused);
     tcase_add_test(tc, test_client_handle_shared_by_eight_threads);
