@@ -1,7 +1,8 @@
 /*
- * ctl.c - the control attributes: parse what was written to
- * user.winapi.process, send it to the host through libwinapi, record the
- * outcome, and have the kernel's cache dropped if the host may have written.
+ * ctl.c - the control attributes: take what was written to
+ * user.winapi.process (parsed by ctl_parse.c), send it to the host through
+ * libwinapi, record the outcome, and have the kernel's cache dropped if the
+ * host may have written.
  *
  * Writes through the mount go straight to the backing file (see ops.c), so
  * nothing needs flushing before the host maps it.  Pages dirtied through a
@@ -10,7 +11,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +19,7 @@
 #include <json-c/json.h>
 
 #include "ctl.h"
-
-/* A parsed user.winapi.process value. */
-struct ctl_req {
-    char *text;                 /* the value, NUL-terminated and trimmed */
-    json_object *obj;           /* when the value was JSON */
-    winapi_request_t r;         /* strings point into text or obj */
-};
-
-#define CTL_NAME_MAX 128
+#include "ctl_parse.h"
 
 static const char *const status_names[] = {
     [NODE_IDLE] = "idle",
@@ -44,127 +36,6 @@ bool ctl_is_control(const char *name)
 static bool is_attr(const char *name, const char *what)
 {
     return strcmp(name + sizeof(CTL_PREFIX) - 1, what) == 0;
-}
-
-/* ---- parsing the value of user.winapi.process ---- */
-
-static bool name_ok(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n == 0 || n > CTL_NAME_MAX)
-        return false;
-    for (; *s; s++)
-        if (!isgraph((unsigned char)*s) || *s == '"' || *s == '\\')
-            return false;
-    return true;
-}
-
-/* A JSON string without an embedded NUL, which C would cut short. */
-static const char *string_field(json_object *v)
-{
-    const char *s;
-
-    if (!json_object_is_type(v, json_type_string))
-        return NULL;
-    s = json_object_get_string(v);
-    return strlen(s) == (size_t)json_object_get_string_len(v) ? s : NULL;
-}
-
-static bool u64_field(json_object *v, uint64_t *out)
-{
-    int64_t x;
-
-    if (!json_object_is_type(v, json_type_int))
-        return false;
-    x = json_object_get_int64(v);
-    if (x < 0)
-        return false;
-    *out = (uint64_t)x;
-    return true;
-}
-
-/* One member of the JSON form; false for a wrong type or unknown key. */
-static bool parse_member(struct ctl_req *c, const char *key, json_object *v,
-                         int *range_fields)
-{
-    winapi_request_t *r = &c->r;
-
-    if (strcmp(key, "operation") == 0) {
-        r->operation = string_field(v);
-        return r->operation && name_ok(r->operation);
-    }
-    if (strcmp(key, "params") == 0) {
-        if (!json_object_is_type(v, json_type_object))
-            return false;
-        /* The string lives as long as c->obj. */
-        r->params_json = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
-        return r->params_json != NULL;
-    }
-    if (strcmp(key, "access") == 0) {
-        r->access = string_field(v);
-        return r->access &&
-               (strcmp(r->access, "read") == 0 || strcmp(r->access, "write") == 0);
-    }
-    if (strcmp(key, "offset") == 0 || strcmp(key, "length") == 0) {
-        (*range_fields)++;
-        r->has_range = 1;
-        return u64_field(v, key[0] == 'o' ? &r->offset : &r->length);
-    }
-    return false;   /* a typo ("param") should not pass unnoticed */
-}
-
-static int parse_json(struct ctl_req *c)
-{
-    json_tokener *tok = json_tokener_new();
-    size_t len = strlen(c->text);
-    int range_fields = 0;
-
-    if (!tok)
-        return ENOMEM;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-    c->obj = json_tokener_parse_ex(tok, c->text, (int)len);
-    if (c->obj && json_tokener_get_parse_end(tok) != len) {
-        json_object_put(c->obj);
-        c->obj = NULL;
-    }
-    json_tokener_free(tok);
-    if (!c->obj || !json_object_is_type(c->obj, json_type_object))
-        return EINVAL;
-    json_object_object_foreach(c->obj, key, v)
-        if (!parse_member(c, key, v, &range_fields))
-            return EINVAL;
-    if (!c->r.operation || (range_fields != 0 && range_fields != 2))
-        return EINVAL;
-    return 0;
-}
-
-/* The value, an operation name or a JSON object, into c.  0 or an errno. */
-static int ctl_parse(const char *value, size_t size, struct ctl_req *c)
-{
-    size_t start = 0, end = size;
-
-    memset(c, 0, sizeof(*c));
-    /* "setfattr -v $(cat file)" and echo leave blanks; they mean nothing. */
-    while (start < end && isspace((unsigned char)value[start]))
-        start++;
-    while (end > start && isspace((unsigned char)value[end - 1]))
-        end--;
-    if (start == end || memchr(value + start, '\0', end - start))
-        return EINVAL;
-    c->text = strndup(value + start, end - start);
-    if (!c->text)
-        return ENOMEM;
-    if (c->text[0] == '{')
-        return parse_json(c);
-    c->r.operation = c->text;
-    return name_ok(c->text) ? 0 : EINVAL;
-}
-
-static void ctl_req_free(struct ctl_req *c)
-{
-    json_object_put(c->obj);
-    free(c->text);
 }
 
 /*
