@@ -170,11 +170,16 @@ static double ms_since(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-bool request_is_quick(const wp_request *req)
+uint64_t request_work(const wp_request *req)
 {
     const struct op *op = ops_find(req->operation);
 
-    return !op || !op->run || req->length <= REQUEST_QUICK_MAX;
+    return op && op->run ? req->length : 0;
+}
+
+bool request_is_quick(const wp_request *req)
+{
+    return request_work(req) <= REQUEST_QUICK_MAX;
 }
 
 struct request *request_new(const struct hostd_config *cfg, wp_request *req,

@@ -58,5 +58,7 @@ void request_free(struct request *r);
  */
 #define REQUEST_QUICK_MAX (256 * 1024)
 bool request_is_quick(const wp_request *req);
+/* The bytes req would work on: its range, or 0 (stat, unknown operations). */
+uint64_t request_work(const wp_request *req);
 
 #endif /* HOSTD_REQUEST_H */

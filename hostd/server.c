@@ -33,6 +33,14 @@
 #include "wp_token.h"
 
 #define LINES_PER_TURN 32
+/*
+ * Small requests the loop works itself per turn, in bytes, each counted
+ * REQUEST_FIXED_COST more for its opening and answer.  Beyond, small ones
+ * go to the workers too: a turn stays short however many clients pipeline
+ * small requests, and they share the workers round robin like big ones.
+ */
+#define INLINE_BYTES_PER_TURN ((uint64_t)64 << 20)
+#define REQUEST_FIXED_COST 4096
 #define ACCEPTS_PER_TURN 256
 #define EVENTS_PER_WAIT 256
 /* How often connections are checked for their timeouts. */
@@ -58,6 +66,7 @@ struct server {
     struct conn *backlog;           /* whole lines left to handle; holds a reference */
     int64_t next_sweep_ms;
     int64_t accept_paused_until;    /* 0: accepting */
+    uint64_t inline_bytes;          /* small requests' work done on the loop this turn */
     wp_frame scratch;               /* a read's bytes when the connection keeps none */
 
     pthread_mutex_t attention_lock;
@@ -141,11 +150,15 @@ static void answer_error(struct conn *c, const wp_request *req, wp_code code,
     answer(c, wp_response_error(req->has_request_id, req->request_id, code, msg));
 }
 
-/* A shared_buffer request: at once if small, else to the workers. */
+/*
+ * A shared_buffer request: small ones at once, while this turn has room,
+ * else to the workers (and small ones at once all the same when the
+ * workers' queue is full: they cost less than a busy answer's retry).
+ */
 static void dispatch(struct server *s, struct conn *c, wp_request *req)
 {
     bool quick = request_is_quick(req), has_id = req->has_request_id;
-    uint64_t id = req->request_id;
+    uint64_t id = req->request_id, cost = request_work(req) + REQUEST_FIXED_COST;
     struct task *t = malloc(sizeof(*t));
     struct request *r = t ? request_new(s->cfg, req, c->peer) : NULL;
 
@@ -158,12 +171,16 @@ static void dispatch(struct server *s, struct conn *c, wp_request *req)
     t->r = r;
     t->c = c;
     t->s = s;
-    t->on_loop = quick;
+    t->on_loop = quick && s->inline_bytes < INLINE_BYTES_PER_TURN;
     conn_ref(c);
     conn_job_begin(c);
+    if (!t->on_loop && jobs_submit(s->jobs, &c->owner, &t->job))
+        return;
     if (quick) {
+        t->on_loop = true;
+        s->inline_bytes += cost;
         job_run_here(&t->job);
-    } else if (!jobs_submit(s->jobs, &c->owner, &t->job)) {
+    } else {
         request_free(r);
         conn_unref(c);
         free(t);
@@ -520,6 +537,7 @@ static void loop_turn(struct server *s)
     int64_t now = conn_now_ms();
     int n = loop_wait(s->loop, ev, EVENTS_PER_WAIT, wait_ms(s, now));
 
+    s->inline_bytes = 0;
     if (n < 0)
         log_err("waiting for sockets failed");
     for (int i = 0; i < n; i++) {
