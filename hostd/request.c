@@ -24,7 +24,8 @@
 #define ECHO_PATH_CHARS 160
 #define ECHO_NAME_CHARS 64
 
-struct job {
+/* What the checks found, and the operation's own state. */
+struct plan {
     const struct hostd_config *cfg;
     const wp_request *req;
     const struct op *op;
@@ -36,8 +37,8 @@ struct job {
 
 /* A request being carried out, a step at a time (request.h). */
 struct request {
-    struct job j;               /* the checks' and the operation's state */
-    wp_request req;             /* owned; j.req points here */
+    struct plan pl;
+    wp_request req;             /* owned; pl.req points here */
     char peer[80];
     plat_file *f;
     plat_map m;
@@ -49,9 +50,9 @@ struct request {
 
 static void guarded_run(void *arg)
 {
-    struct job *j = arg;
+    struct plan *pl = arg;
 
-    j->op->run(&j->run);
+    pl->op->run(&pl->run);
 }
 
 /* Text from the request, for an answer: bounded, cut between characters. */
@@ -62,41 +63,41 @@ static const char *echo(char *buf, size_t buflen, const char *s, size_t max_char
 }
 
 /* Where the request's file is, as the host names it. */
-static wp_code host_path(struct job *j)
+static wp_code host_path(struct plan *pl)
 {
-    const wp_request *req = j->req;
+    const wp_request *req = pl->req;
     char translated[WP_HOST_PATH_MAX], why[256], shown[4 * ECHO_PATH_CHARS];
     const char *p = req->host_path;
 
     if (!p) {
-        if (wp_path_guest_file_to_host(req->file_path, j->cfg->automount_root,
+        if (wp_path_guest_file_to_host(req->file_path, pl->cfg->automount_root,
                                        translated, sizeof(translated), why, sizeof(why)) < 0) {
-            snprintf(j->err, sizeof(j->err), "%s: %s",
+            snprintf(pl->err, sizeof(pl->err), "%s: %s",
                      echo(shown, sizeof(shown), req->file_path, ECHO_PATH_CHARS), why);
             return WP_PATH_NOT_ALLOWED;
         }
         p = translated;
     }
-    if (wp_path_host_file_canon(p, j->host, sizeof(j->host), why, sizeof(why)) < 0) {
-        snprintf(j->err, sizeof(j->err), "%s: %s",
+    if (wp_path_host_file_canon(p, pl->host, sizeof(pl->host), why, sizeof(why)) < 0) {
+        snprintf(pl->err, sizeof(pl->err), "%s: %s",
                  echo(shown, sizeof(shown), p, ECHO_PATH_CHARS), why);
         return WP_PATH_NOT_ALLOWED;
     }
     return WP_OK;
 }
 
-static wp_code check_sizes(struct job *j, uint64_t file_size)
+static wp_code check_sizes(struct plan *pl, uint64_t file_size)
 {
-    const wp_request *req = j->req;
+    const wp_request *req = pl->req;
 
     if (file_size != req->buffer_size) {
-        snprintf(j->err, sizeof(j->err), "%s: buffer_size %" PRIu64
-                 " but the file has %" PRIu64 " bytes", j->host, req->buffer_size, file_size);
+        snprintf(pl->err, sizeof(pl->err), "%s: buffer_size %" PRIu64
+                 " but the file has %" PRIu64 " bytes", pl->host, req->buffer_size, file_size);
         return WP_SIZE_MISMATCH;
     }
     if (req->offset > req->buffer_size || req->length > req->buffer_size - req->offset) {
-        snprintf(j->err, sizeof(j->err), "%s: range %" PRIu64 "+%" PRIu64
-                 " outside the buffer's %" PRIu64 " bytes", j->host, req->offset,
+        snprintf(pl->err, sizeof(pl->err), "%s: range %" PRIu64 "+%" PRIu64
+                 " outside the buffer's %" PRIu64 " bytes", pl->host, req->offset,
                  req->length, req->buffer_size);
         return WP_SIZE_MISMATCH;
     }
@@ -109,57 +110,57 @@ static wp_code check_sizes(struct job *j, uint64_t file_size)
  */
 static wp_code open_file(struct request *r)
 {
-    struct job *j = &r->j;
+    struct plan *pl = &r->pl;
     const char *local_root, *rel;
     char why[256];
     uint64_t size;
-    wp_code rc = host_path(j);
+    wp_code rc = host_path(pl);
 
     if (rc != WP_OK)
         return rc;
-    if (config_locate(j->cfg, j->host, &local_root, &rel, j->err, sizeof(j->err)) < 0)
+    if (config_locate(pl->cfg, pl->host, &local_root, &rel, pl->err, sizeof(pl->err)) < 0)
         return WP_PATH_NOT_ALLOWED;
-    rc = plat_file_open(local_root, rel, j->write, &r->f, &size, why, sizeof(why));
+    rc = plat_file_open(local_root, rel, pl->write, &r->f, &size, why, sizeof(why));
     if (rc != WP_OK) {
-        snprintf(j->err, sizeof(j->err), "%s: %s", j->host, why);
+        snprintf(pl->err, sizeof(pl->err), "%s: %s", pl->host, why);
         return rc;
     }
-    rc = check_sizes(j, size);
+    rc = check_sizes(pl, size);
     if (rc != WP_OK)
         return rc;
-    if (!j->op->run) {
-        json_object_object_add(j->run.result, "host_path", json_object_new_string(j->host));
-        json_object_object_add(j->run.result, "file_size", json_object_new_int64((int64_t)size));
+    if (!pl->op->run) {
+        json_object_object_add(pl->run.result, "host_path", json_object_new_string(pl->host));
+        json_object_object_add(pl->run.result, "file_size", json_object_new_int64((int64_t)size));
         return WP_OK;
     }
     if (r->req.length == 0)
         return WP_OK;
-    rc = plat_map_file(r->f, r->req.offset, r->req.length, j->write, &r->m, why, sizeof(why));
+    rc = plat_map_file(r->f, r->req.offset, r->req.length, pl->write, &r->m, why, sizeof(why));
     if (rc != WP_OK)
-        snprintf(j->err, sizeof(j->err), "%s: %s", j->host, why);
+        snprintf(pl->err, sizeof(pl->err), "%s: %s", pl->host, why);
     return rc;
 }
 
-static wp_code prepare(struct job *j)
+static wp_code prepare(struct plan *pl)
 {
-    const wp_request *req = j->req;
+    const wp_request *req = pl->req;
     char shown[4 * ECHO_NAME_CHARS];
 
-    j->op = ops_find(req->operation);
-    if (!j->op) {
-        snprintf(j->err, sizeof(j->err), "unknown operation \"%s\"",
+    pl->op = ops_find(req->operation);
+    if (!pl->op) {
+        snprintf(pl->err, sizeof(pl->err), "unknown operation \"%s\"",
                  echo(shown, sizeof(shown), req->operation, ECHO_NAME_CHARS));
         return WP_UNKNOWN_OPERATION;
     }
-    if (j->op->access == OP_WRITE && req->access == WP_ACCESS_READ) {
-        snprintf(j->err, sizeof(j->err), "%s writes the buffer: \"access\":\"read\" "
-                 "is not possible", j->op->name);
+    if (pl->op->access == OP_WRITE && req->access == WP_ACCESS_READ) {
+        snprintf(pl->err, sizeof(pl->err), "%s writes the buffer: \"access\":\"read\" "
+                 "is not possible", pl->op->name);
         return WP_BAD_REQUEST;
     }
-    j->write = req->access == WP_ACCESS_WRITE ||
-               (req->access == WP_ACCESS_DEFAULT && j->op->access == OP_WRITE);
-    j->run.params = req->params;
-    return j->op->check(&j->run, j->err, sizeof(j->err));
+    pl->write = req->access == WP_ACCESS_WRITE ||
+               (req->access == WP_ACCESS_DEFAULT && pl->op->access == OP_WRITE);
+    pl->run.params = req->params;
+    return pl->op->check(&pl->run, pl->err, sizeof(pl->err));
 }
 
 static double ms_since(const struct timespec *t0)
@@ -191,8 +192,8 @@ struct request *request_new(const struct hostd_config *cfg, wp_request *req,
         return NULL;
     r->req = *req;
     memset(req, 0, sizeof(*req));
-    r->j.cfg = cfg;
-    r->j.req = &r->req;
+    r->pl.cfg = cfg;
+    r->pl.req = &r->req;
     snprintf(r->peer, sizeof(r->peer), "%s", peer);
     return r;
 }
@@ -215,31 +216,31 @@ uint64_t request_done(const struct request *r)
 /* Checks, the file and the mapping: the first step.  False when that ended it. */
 static bool start(struct request *r)
 {
-    struct job *j = &r->j;
+    struct plan *pl = &r->pl;
 
     clock_gettime(CLOCK_MONOTONIC, &r->t0);
     r->started = true;
-    r->rc = prepare(j);
+    r->rc = prepare(pl);
     if (r->rc != WP_OK)
         return false;
     r->checked = true;
     /* stat maps nothing, so it processes no bytes. */
-    j->run.result = wp_result_new(r->req.operation, r->req.buffer_id,
-                                  j->op->run ? r->req.length : 0);
-    if (!j->run.result) {
-        snprintf(j->err, sizeof(j->err), "out of memory");
+    pl->run.result = wp_result_new(r->req.operation, r->req.buffer_id,
+                                  pl->op->run ? r->req.length : 0);
+    if (!pl->run.result) {
+        snprintf(pl->err, sizeof(pl->err), "out of memory");
         r->rc = WP_INTERNAL;
         return false;
     }
     r->rc = open_file(r);
-    return r->rc == WP_OK && j->op->run;
+    return r->rc == WP_OK && pl->op->run;
 }
 
 /* Release what the request holds; the operation adds its result fields. */
 static void finish(struct request *r)
 {
-    if (r->checked && r->j.op->finish)
-        r->j.op->finish(&r->j.run);
+    if (r->checked && r->pl.op->finish)
+        r->pl.op->finish(&r->pl.run);
     r->checked = false;
     plat_unmap(&r->m);
     r->m.base = NULL;
@@ -250,7 +251,7 @@ static void finish(struct request *r)
 
 bool request_step(struct request *r, uint64_t max_bytes)
 {
-    struct job *j = &r->j;
+    struct plan *pl = &r->pl;
     uint64_t left, n;
 
     if (r->ended)
@@ -267,10 +268,10 @@ bool request_step(struct request *r, uint64_t max_bytes)
         n = left;
     if (n > 0)
         plat_map_ready(&r->m, r->done, n);
-    j->run.addr = r->req.length ? (char *)r->m.addr + r->done : NULL;
-    j->run.length = n;
-    if (plat_guard(guarded_run, j) < 0) {
-        snprintf(j->err, sizeof(j->err), "%s: the file shrank while mapped", j->host);
+    pl->run.addr = r->req.length ? (char *)r->m.addr + r->done : NULL;
+    pl->run.length = n;
+    if (plat_guard(guarded_run, pl) < 0) {
+        snprintf(pl->err, sizeof(pl->err), "%s: the file shrank while mapped", pl->host);
         r->m.faulted = true;
         r->rc = WP_IO_ERROR;
         goto ended;
@@ -287,22 +288,22 @@ ended:
 char *request_answer(struct request *r)
 {
     const wp_request *req = &r->req;
-    struct job *j = &r->j;
-    json_object *result = j->run.result;
+    struct plan *pl = &r->pl;
+    json_object *result = pl->run.result;
 
     finish(r);
-    j->run.result = NULL;
+    pl->run.result = NULL;
     if (log_verbose())
         log_debug("%s #%" PRIu64 " %s %s %" PRIu64 " bytes: %s%s%s (%.2f ms)", r->peer,
-                  req->request_id, req->operation, j->host[0] ? j->host : req->file_path,
-                  req->length, wp_code_name(r->rc), r->rc ? ": " : "", r->rc ? j->err : "",
+                  req->request_id, req->operation, pl->host[0] ? pl->host : req->file_path,
+                  req->length, wp_code_name(r->rc), r->rc ? ": " : "", r->rc ? pl->err : "",
                   ms_since(&r->t0));
     if (r->rc == WP_OK && r->ended)
         return wp_response_success(req->has_request_id, req->request_id, result);
     json_object_put(result);
     return wp_response_error(req->has_request_id, req->request_id,
                              r->ended ? r->rc : WP_INTERNAL,
-                             r->ended ? j->err : "the request was stopped before its end");
+                             r->ended ? pl->err : "the request was stopped before its end");
 }
 
 void request_free(struct request *r)
@@ -310,7 +311,7 @@ void request_free(struct request *r)
     if (!r)
         return;
     finish(r);
-    json_object_put(r->j.run.result);
+    json_object_put(r->pl.run.result);
     wp_request_release(&r->req);
     free(r);
 }
