@@ -15,15 +15,20 @@
 
 #include "wp_mountinfo.h"
 #include "wp_path.h"
+#include "wp_utf8.h"
 
+/* Write the reason (cut short between characters if it must be) and set errno. */
 static int fail(int e, char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
+    int n;
 
     if (errlen > 0) {
         va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
+        n = vsnprintf(err, errlen, fmt, ap);
         va_end(ap);
+        if (n >= 0 && (size_t)n >= errlen)
+            err[wp_utf8_whole(err, strlen(err))] = '\0';
     }
     errno = e;
     return -1;

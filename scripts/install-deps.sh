@@ -12,7 +12,7 @@
 # example) and dpkg-dev (apt-get source) are here for that.  fuse3 stays:
 # its fusermount3 and mount.fuse3 are the ones used either way.  git, rsync
 # and tar are what the FUSE tests copy trees with links through; fio is for
-# make bench.
+# make bench; clang (with its libFuzzer) builds scripts/fuzz.sh's harnesses.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -20,7 +20,7 @@ pkgs="autoconf automake libtool pkg-config make gcc libc6-dev
       libjson-c-dev libgcrypt20-dev check zlib1g-dev
       libfuse3-dev fuse3 attr python3 valgrind
       meson ninja-build g++ dpkg-dev
-      git rsync tar fio"
+      git rsync tar fio clang"
 
 missing=""
 for p in $pkgs; do

@@ -10,13 +10,15 @@
 #   valgrind  the daemon under valgrind while the client tests drive it
 #   windows   winapi-hostd.exe under Wine, driven by the same tests
 #             (when scripts/check-wine.sh is present)
+#   fuzz      the libFuzzer harnesses of tests/fuzz, 60 s each with ASan and
+#             UBSan (scripts/fuzz.sh; FUZZ_SECONDS to change)
 # With CI=true a skipped test is a failure: every test must run there.
 #
 #   scripts/test.sh [PASS...]     default: all passes
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
-passes=${*:-default daemon-io sanitize valgrind windows}
+passes=${*:-default daemon-io sanitize valgrind windows fuzz}
 summary=""
 failed=0
 
@@ -81,6 +83,19 @@ for pass in $passes; do
             [ -f _build/wine/results/totals ] &&
                 summary="$summary$(sed 's/^wine:/windows:/' _build/wine/results/totals)
 "
+        fi
+        ;;
+    fuzz)
+        echo "== fuzz: tests/fuzz under libFuzzer, ${FUZZ_SECONDS:-60} s each"
+        mkdir -p _build
+        if scripts/fuzz.sh >_build/fuzz.out 2>&1; then
+            summary="${summary}fuzz: $(grep -c ' ok$' _build/fuzz.out) harnesses, no findings
+"
+        else
+            cat _build/fuzz.out
+            summary="${summary}fuzz: findings or no build (_build/fuzz.out)
+"
+            failed=1
         fi
         ;;
     *)
