@@ -22,7 +22,8 @@ trap '[ -f "$work/pid" ] && kill -KILL "$(cat "$work/pid")" 2>/dev/null; rm -rf 
 mkdir -p "$work/c/temp" "$work/mnt"
 ln -s ../c "$work/mnt/c"
 export WINAPI_BACKING_DIR="$work/mnt/c/temp" WINAPI_AUTOMOUNT_ROOT="$work/mnt/"
-phases=${PHASES:-idle pipeline big attack}
+# PHASES: which of bench_load's phases (all; empty: only the round trips).
+phases=${PHASES-idle pipeline big attack}
 if [ "$(stat -f -c %T "$work")" = tmpfs ]; then
     echo "run-bench-load: $work is a tmpfs: leaving out the 16 GiB checksums" >&2
     phases="idle pipeline attack"
@@ -56,18 +57,21 @@ load() {
     stop_hostd
 }
 
-load "$top_builddir" this
 if [ -z "$other" ]; then
+    load "$top_builddir" this
     awk -F '\t' '{ printf "%-52s %s\n", $1, $2 }' "$work/this.out"
     exit 0
 fi
-load "$other" other
 echo "this build: $top_builddir"
 echo "other build: $other"
-awk -F '\t' 'NR == FNR { o[$1] = $2; next }
-    FNR == 1 { printf "%-52s %-24s %s\n", "", "this build", "other build" }
-    { printf "%-52s %-24s %s\n", $1, $2, ($1 in o) ? o[$1] : "-" }' \
-    "$work/other.out" "$work/this.out"
+if [ -n "$phases" ]; then
+    load "$top_builddir" this
+    load "$other" other
+    awk -F '\t' 'NR == FNR { o[$1] = $2; next }
+        FNR == 1 { printf "%-52s %-24s %s\n", "", "this build", "other build" }
+        { printf "%-52s %-24s %s\n", $1, $2, ($1 in o) ? o[$1] : "-" }' \
+        "$work/other.out" "$work/this.out"
+fi
 # The event loop must not cost a single request time.  bench_hostd's round
 # trips against both daemons, in turns, ROUNDS times, as the scheduler places
 # the peers and with all of them on CPU 0 (see run-bench-hostd.sh); the
