@@ -852,6 +852,21 @@ int node_xattr_remove(struct node_ns *ns, struct node *n, const char *name)
     return err;
 }
 
+int node_readlink(struct node_ns *ns, struct node *n, char **target)
+{
+    int err = 0;
+
+    *target = NULL;
+    /* A copy, taken where the inode cannot go away: the reply outlives the lock. */
+    pthread_mutex_lock(&ns->lock);
+    if (n->type != S_IFLNK)
+        err = EINVAL;
+    else if (!(*target = strdup(n->target)))
+        err = ENOMEM;
+    pthread_mutex_unlock(&ns->lock);
+    return err;
+}
+
 int node_readdir(struct node_ns *ns, struct node *dir, uint64_t cookie,
                  node_dir_fn *fn, void *arg)
 {

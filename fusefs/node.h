@@ -144,6 +144,9 @@ void node_ns_destroy(struct node_ns *ns);
 bool node_chmod(struct node_ns *ns, struct node *n, const mode_t *mode,
                 uid_t uid, gid_t gid, bool kill);
 
+/* A symlink's target, copied into *target (the caller frees it); EINVAL for anything else. */
+int node_readlink(struct node_ns *ns, struct node *n, char **target);
+
 /* Stored user.* attributes (xattr.h), persisted. */
 int node_xattr_set(struct node_ns *ns, struct node *n, const char *name,
                    const void *value, size_t size, int flags);

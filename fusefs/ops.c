@@ -341,12 +341,14 @@ static void wfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 
 static void wfs_readlink(fuse_req_t req, fuse_ino_t ino)
 {
-    struct node *n = node_of(req, ino);
+    char *target;
+    int err = node_readlink(&wfs_of(req)->ns, node_of(req, ino), &target);
 
-    if (n->type != S_IFLNK)
-        fuse_reply_err(req, EINVAL);
+    if (err)
+        fuse_reply_err(req, err);
     else
-        fuse_reply_readlink(req, n->target);
+        fuse_reply_readlink(req, target);
+    free(target);
 }
 
 /* ---- data ---- */
@@ -745,8 +747,6 @@ static void wfs_init(void *userdata, struct fuse_conn_info *conn)
      */
     fuse_unset_feature_flag(conn, FUSE_CAP_HANDLE_KILLPRIV);
     fuse_set_feature_flag(conn, FUSE_CAP_HANDLE_KILLPRIV_V2);
-    /* A symlink's target never changes: the kernel may keep it. */
-    fuse_set_feature_flag(conn, FUSE_CAP_CACHE_SYMLINKS);
     /*
      * A directory needs no handle of ours: no opendir or releasedir round
      * trip for every ls and rm -r.
