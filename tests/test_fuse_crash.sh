@@ -36,6 +36,10 @@ cd / || die "cd /"
 want=$(describe "$M")
 kill_fs "$M"
 check "a killed mount leaves its backing files" 3 "$(ls "$BACKING" | grep -c winapi_shared_buffer_)"
+# A power loss can leave a torn or damaged tail: it is ignored, not trusted.
+for j in "$BACKING"/.winapifs.*.journal; do
+    printf '00000000 U 1.0 1 data.bin\nnot a record\n12345678 L 1.0 1 x' >> "$j"
+done
 
 mount_fs "$M"
 check "the next mount shows the tree as it was" "$want" "$(describe "$M")"
