@@ -186,11 +186,13 @@ bool conn_may_read(struct conn *c)
     return ok;
 }
 
-struct conn_needs conn_loop_needs(struct conn *c)
+struct conn_needs conn_settle(struct conn *c)
 {
     struct conn_needs n;
 
     pthread_mutex_lock(&c->lock);
+    if (!c->closed)
+        flush_and_judge(c);
     n.close = c->doomed && !c->closed;
     n.write = c->want_write && !c->closed;
     n.read = !c->closed && !c->doomed && c->in_flight < CONN_MAX_IN_FLIGHT;

@@ -51,7 +51,8 @@ struct conn {
     bool authed;                /* said hello with the token */
     bool requested;             /* sent a whole request line once */
     bool gone;                  /* closed (it lives on while requests hold it) */
-    bool backlog;               /* on the server's list of connections with lines left */
+    bool unread;                /* its socket may hold bytes not read yet (LOOP_EDGE) */
+    bool backlog;               /* on the server's list of connections with work left */
     bool attention;             /* on the server's attention list (under its lock) */
     struct conn *prev, *next;   /* every connection */
     struct conn *backlog_next;
@@ -87,7 +88,7 @@ enum {
  * Queue an answer line (malloc'd; taken, freed whatever happens; NULL when
  * building it ran out of memory, and then only the counting is done).
  * Any thread.  Returns true when the loop must look at the connection
- * (conn_loop_needs): the rest waits for writability, the connection is
+ * (conn_settle): the rest waits for writability, the connection is
  * doomed, or it may be read again.  Never blocks on the client.
  */
 bool conn_queue(struct conn *c, char *line, int flags);
@@ -104,13 +105,14 @@ void conn_job_begin(struct conn *c);
 /* True when the loop may read more requests from it now. */
 bool conn_may_read(struct conn *c);
 
-/* What the loop must do for it (loop). */
+/* What the loop must do for it. */
 struct conn_needs {
     bool close;                 /* doomed */
     bool write;                 /* watch for writability */
     bool read;                  /* may read */
 };
-struct conn_needs conn_loop_needs(struct conn *c);
+/* conn_flush, then what the loop must do for it now (loop; one lock for both). */
+struct conn_needs conn_settle(struct conn *c);
 
 /*
  * True when the connection has outstayed its welcome at now (loop): no

@@ -6,7 +6,11 @@
  * ae_epoll.c: loop_epoll.c (Linux, epoll and an eventfd) and loop_win32.c
  * (Windows, WSAPoll and a loopback datagram socket to wake it).  Both are
  * level-triggered: a socket that stays readable is reported again by the
- * next loop_wait until it is read or no longer watched.
+ * next loop_wait until it is read or no longer watched.  A socket watched
+ * with LOOP_EDGE may instead be reported only when it becomes ready (epoll
+ * does so: it spares a poll of every ready socket on every wait); its
+ * caller must read it until a read comes back short, or remember that it
+ * has not and read it again without being told.
  *
  * Threads: everything but loop_wake belongs to the thread that calls
  * loop_wait.  loop_wake may be called from any thread at any time.
@@ -17,7 +21,7 @@
 #include "plat.h"
 
 /* LOOP_GONE is only reported: the peer hung up both ways, or the socket failed. */
-enum { LOOP_READ = 1, LOOP_WRITE = 2, LOOP_GONE = 4 };
+enum { LOOP_READ = 1, LOOP_WRITE = 2, LOOP_GONE = 4, LOOP_EDGE = 8 };
 
 /*
  * A watched socket.  The caller embeds one per socket (in its connection)
@@ -25,7 +29,7 @@ enum { LOOP_READ = 1, LOOP_WRITE = 2, LOOP_GONE = 4 };
  */
 struct loop_item {
     plat_sock sock;
-    int mask;           /* LOOP_READ | LOOP_WRITE now watched (0: none) */
+    int mask;           /* LOOP_READ | LOOP_WRITE now watched (none: 0), | LOOP_EDGE */
     int slot;           /* the implementation's */
 };
 

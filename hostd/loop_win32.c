@@ -151,7 +151,7 @@ static int rebuild(struct loop *l)
     l->pitem[0] = NULL;
     for (int i = 0; i < l->nitems; i++) {
         struct loop_item *it = l->items[i];
-        if (!it->mask)
+        if (!(it->mask & (LOOP_READ | LOOP_WRITE)))
             continue;
         l->pfd[n] = (WSAPOLLFD){
             .fd = (SOCKET)it->sock,

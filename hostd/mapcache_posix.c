@@ -20,6 +20,9 @@ struct mapcache_entry {
     dev_t dev;
     ino_t ino;
     off_t size;
+    mode_t mode;            /* with uid and gid: as last opened */
+    uid_t uid;
+    gid_t gid;
     bool write;
     bool dead;              /* never hand out again; free at last put */
     int fd;                 /* a duplicate, to notice unlink and resize */
@@ -89,6 +92,9 @@ static struct mapcache_entry *entry_new(int fd, const struct stat *st, bool writ
     e->dev = st->st_dev;
     e->ino = st->st_ino;
     e->size = st->st_size;
+    e->mode = st->st_mode;
+    e->uid = st->st_uid;
+    e->gid = st->st_gid;
     e->write = write;
     e->refs = 1;
     return e;
@@ -109,6 +115,10 @@ struct mapcache_entry *mapcache_get(int fd, const struct stat *st, bool write,
     for (e = entries; e; e = e->next)
         if (e->dev == st->st_dev && e->ino == st->st_ino && e->write == write) {
             if (e->size == st->st_size) {
+                /* Opened just now with these: what mapcache_find compares. */
+                e->mode = st->st_mode;
+                e->uid = st->st_uid;
+                e->gid = st->st_gid;
                 e->refs++;
                 pthread_mutex_unlock(&lock);
                 *base = e->base;
@@ -136,6 +146,23 @@ struct mapcache_entry *mapcache_get(int fd, const struct stat *st, bool write,
     }
     pthread_mutex_unlock(&lock);
     *base = e->base;
+    return e;
+}
+
+struct mapcache_entry *mapcache_find(const struct stat *st, bool write, int *fd)
+{
+    struct mapcache_entry *e;
+
+    pthread_mutex_lock(&lock);
+    for (e = entries; e; e = e->next)
+        if (e->dev == st->st_dev && e->ino == st->st_ino && e->write == write &&
+            e->size == st->st_size && e->mode == st->st_mode && e->uid == st->st_uid &&
+            e->gid == st->st_gid && st->st_nlink == 1) {
+            e->refs++;
+            *fd = e->fd;
+            break;
+        }
+    pthread_mutex_unlock(&lock);
     return e;
 }
 

@@ -6,9 +6,12 @@
  * mapped), and even a 4 KiB buffer pays an mmap and a munmap.  Buffers are
  * processed again and again, so the POSIX layer keeps a file's mapping
  * after a request and reuses it when the same file (device, inode, size,
- * access) comes again.  Files are still opened and checked on every
- * request; only the mapping is reused, so what a request may touch never
- * changes.  Reuse is safe because a MAP_SHARED mapping always shows the
+ * access) comes again.  Every request still looks the file up by its name
+ * and checks what it finds; when that is a file the cache holds, unchanged
+ * in everything that decides access (device, inode, size, type and mode,
+ * owner and group, one link), the cache's descriptor serves and the
+ * request opens nothing: an open, a stat and a close are most of what a
+ * small request costs.  So what a request may touch never changes.  Reuse is safe because a MAP_SHARED mapping always shows the
  * file's current bytes.
  *
  * An entry is dropped when the file is unlinked, resized or unused for
@@ -39,6 +42,13 @@ struct mapcache_entry;
  */
 struct mapcache_entry *mapcache_get(int fd, const struct stat *st, bool write,
                                     void **base, bool *fresh);
+/*
+ * The entry for st (a fresh fstatat of the file's name) if the cache holds
+ * that file, unchanged as above, for this access; holding a reference
+ * (mapcache_put), with the cache's descriptor of it in *fd (not to be
+ * closed).  NULL when it holds none.
+ */
+struct mapcache_entry *mapcache_find(const struct stat *st, bool write, int *fd);
 /* Drop the reference; faulted: the mapping must not be used again. */
 void mapcache_put(struct mapcache_entry *e, bool faulted);
 /* Release entries whose file is gone, resized or idle. */

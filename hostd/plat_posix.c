@@ -40,6 +40,7 @@
 struct plat_file {
     int fd;
     struct stat st;
+    struct mapcache_entry *cached;  /* fd is the cache's: put, not closed */
 };
 
 static _Thread_local sigjmp_buf *guard_jmp;
@@ -382,10 +383,11 @@ static wp_code open_error(int e, const char *what, char *err, size_t errlen)
  * only a regular file is opened, with O_NONBLOCK all the same; the open
  * file is then checked to be the one looked at, in case the name was
  * replaced in between.  Returns the descriptor with its stat in *st, or -1
- * with *rc and the reason in err.
+ * with *rc and the reason in err.  A file the mapping cache holds unchanged
+ * is not opened: *cached is then its entry, and the descriptor the cache's.
  */
 static int open_leaf(int dfd, const char *name, bool write, struct stat *st,
-                     char *err, size_t errlen, wp_code *rc)
+                     struct mapcache_entry **cached, char *err, size_t errlen, wp_code *rc)
 {
     struct stat seen;
     const char *why = NULL;
@@ -403,6 +405,11 @@ static int open_leaf(int dfd, const char *name, bool write, struct stat *st,
         snprintf(err, errlen, "%s: not a regular file", name);
         *rc = WP_PATH_NOT_ALLOWED;
         return -1;
+    }
+    *cached = mapcache_find(&seen, write, &fd);
+    if (*cached) {
+        *st = seen;
+        return fd;
     }
     fd = openat(dfd, name, (write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK |
                 O_NOCTTY | O_CLOEXEC);
@@ -433,10 +440,11 @@ wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
                        plat_file **f, uint64_t *size, char *err, size_t errlen)
 {
     char buf[4096], *comp, *next;
+    struct mapcache_entry *cached;
     struct open_root *kept;
     int root, dfd, fd, e;
     struct stat st;
-    wp_code rc;
+    wp_code rc = WP_OK;
 
     if (strlen(rel) >= sizeof(buf)) {
         snprintf(err, errlen, "path too long");
@@ -459,7 +467,7 @@ wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
         }
         dfd = fd;
     }
-    fd = open_leaf(dfd, comp, write, &st, err, errlen, &rc);
+    fd = open_leaf(dfd, comp, write, &st, &cached, err, errlen, &rc);
     if (dfd != root)
         close(dfd);
     root_put(root, kept);
@@ -467,22 +475,29 @@ wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
         return rc;
     *f = malloc(sizeof(**f));
     if (!*f) {
-        close(fd);
+        if (cached)
+            mapcache_put(cached, false);
+        else
+            close(fd);
         snprintf(err, errlen, "out of memory");
         return WP_INTERNAL;
     }
     (*f)->fd = fd;
     (*f)->st = st;
+    (*f)->cached = cached;
     *size = (uint64_t)st.st_size;
     return WP_OK;
 }
 
 void plat_file_close(plat_file *f)
 {
-    if (f) {
+    if (!f)
+        return;
+    if (f->cached)
+        mapcache_put(f->cached, false);
+    else
         close(f->fd);
-        free(f);
-    }
+    free(f);
 }
 
 wp_code plat_map_file(plat_file *f, uint64_t off, uint64_t len, bool write,

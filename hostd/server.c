@@ -14,6 +14,11 @@
  * Fairness on the loop: a connection gets at most LINES_PER_TURN of its
  * pipelined lines handled per turn; the rest wait in its frame (on the
  * backlog) while every other ready connection gets its turn.
+ *
+ * Connections are watched with LOOP_EDGE: a socket is reported when bytes
+ * arrive, not on every wait while they stay, so each connection remembers
+ * (unread) whether its socket may still hold some, and one that does and
+ * may be read is on the backlog until a read comes back short.
  */
 #include "config.h"
 
@@ -71,6 +76,7 @@ struct server {
 
     pthread_mutex_t attention_lock;
     struct conn *attention;         /* from workers; holds a reference */
+    atomic_bool attention_set;      /* attention is not empty: a turn looks without the lock */
 };
 
 /* One shared_buffer request of a connection, as the scheduler's job. */
@@ -92,6 +98,7 @@ static void attention(struct server *s, struct conn *c)
         conn_ref(c);
         c->attention_next = s->attention;
         s->attention = c;
+        atomic_store(&s->attention_set, true);
         wake = true;
     }
     pthread_mutex_unlock(&s->attention_lock);
@@ -354,20 +361,17 @@ static void settle(struct server *s, struct conn *c, enum turn t)
         close_conn(s, c, "closed after its last answer");
         return;
     }
-    if (conn_flush(c) < 0) {
-        close_conn(s, c, "not reading its answers, or gone");
-        return;
-    }
-    n = conn_loop_needs(c);
+    n = conn_settle(c);
     if (n.close) {
         close_conn(s, c, "not reading its answers, or gone");
         return;
     }
-    if (loop_set(s->loop, &c->item, (n.read ? LOOP_READ : 0) | (n.write ? LOOP_WRITE : 0)) < 0) {
+    if (loop_set(s->loop, &c->item,
+                 LOOP_EDGE | (n.read ? LOOP_READ : 0) | (n.write ? LOOP_WRITE : 0)) < 0) {
         close_conn(s, c, "cannot watch its socket");
         return;
     }
-    if (n.read && (t == TURN_MORE || (t == TURN_PAUSED && c->frame)))
+    if (n.read && (t == TURN_MORE || (t == TURN_PAUSED && c->frame) || c->unread))
         backlog_add(s, c);
 }
 
@@ -382,7 +386,9 @@ static void on_readable(struct server *s, struct conn *c)
     /* Lines already read come first; read more only once they are handled. */
     if (f) {
         t = handle_lines(s, c, f);
-        if (t != TURN_DRAINED) {
+        if (t != TURN_DRAINED || !c->unread) {
+            if (t != TURN_CLOSE && !keep_rest(c, f))
+                t = TURN_CLOSE;
             settle(s, c, t);
             return;
         }
@@ -393,6 +399,7 @@ static void on_readable(struct server *s, struct conn *c)
     space = wp_frame_space(f, &avail);
     n = plat_recv(c->sock, space, avail);
     if (n == PLAT_AGAIN) {
+        c->unread = false;
         settle(s, c, t);
         return;
     }
@@ -400,6 +407,9 @@ static void on_readable(struct server *s, struct conn *c)
         close_conn(s, c, n == 0 ? "disconnected" : "connection failed");
         return;
     }
+    /* A short read took all there was: what comes next is reported anew. */
+    if ((size_t)n < avail)
+        c->unread = false;
     wp_frame_commit(f, (size_t)n);
     t = handle_lines(s, c, f);
     if (t != TURN_CLOSE && !keep_rest(c, f))
@@ -411,8 +421,10 @@ static void on_event(struct server *s, struct conn *c, int mask)
 {
     /* Held across: handling the read may close it. */
     conn_ref(c);
-    if (mask & LOOP_READ)
+    if (mask & LOOP_READ) {
+        c->unread = true;
         on_readable(s, c);
+    }
     if (!c->gone && (mask & LOOP_WRITE))
         settle(s, c, TURN_DRAINED);
     else if (!c->gone && (mask & LOOP_GONE) && !(mask & LOOP_READ))
@@ -429,12 +441,8 @@ static void take_backlog(struct server *s)
         struct conn *c = list;
         list = c->backlog_next;
         c->backlog = false;
-        if (!c->gone && c->frame) {
-            enum turn t = handle_lines(s, c, c->frame);
-            if (!c->gone && t != TURN_CLOSE && !keep_rest(c, c->frame))
-                t = TURN_CLOSE;
-            settle(s, c, t);
-        }
+        if (!c->gone && (c->frame || c->unread))
+            on_readable(s, c);
         conn_unref(c);
     }
 }
@@ -443,9 +451,12 @@ static void take_attention(struct server *s)
 {
     struct conn *list;
 
+    if (!atomic_load(&s->attention_set))
+        return;
     pthread_mutex_lock(&s->attention_lock);
     list = s->attention;
     s->attention = NULL;
+    atomic_store(&s->attention_set, false);
     for (struct conn *c = list; c; c = c->attention_next)
         c->attention = false;
     pthread_mutex_unlock(&s->attention_lock);
@@ -513,7 +524,7 @@ static void accept_some(struct server *s)
             plat_close(sock);
             continue;
         }
-        if (loop_add(s->loop, &c->item, sock, LOOP_READ) < 0) {
+        if (loop_add(s->loop, &c->item, sock, LOOP_READ | LOOP_EDGE) < 0) {
             conn_unref(c);
             continue;
         }

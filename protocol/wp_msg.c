@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,31 @@ int wp_code_errno(wp_code code)
 }
 
 /* Parse exactly one JSON object from line; trailing blanks are allowed. */
+/*
+ * A tokener costs four allocations, one of them big enough to make malloc
+ * tidy its free lists: as much as the parse of a short line.  One is kept
+ * between parses, taken and given back atomically (any thread).
+ */
+static _Atomic(json_tokener *) spare_tokener;
+
+static json_tokener *tokener_get(void)
+{
+    json_tokener *tok = atomic_exchange(&spare_tokener, NULL);
+
+    if (!tok)
+        return json_tokener_new();
+    json_tokener_reset(tok);
+    return tok;
+}
+
+static void tokener_put(json_tokener *tok)
+{
+    json_tokener *old = atomic_exchange(&spare_tokener, tok);
+
+    if (old)
+        json_tokener_free(old);
+}
+
 static json_object *parse_object(const char *line, size_t len,
                                  char *err, size_t errlen)
 {
@@ -70,7 +96,7 @@ static json_object *parse_object(const char *line, size_t len,
         snprintf(err, errlen, "line longer than %d bytes", WP_MAX_LINE);
         return NULL;
     }
-    tok = json_tokener_new();
+    tok = tokener_get();
     if (!tok) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -100,7 +126,7 @@ fail:
     json_object_put(obj);
     obj = NULL;
 out:
-    json_tokener_free(tok);
+    tokener_put(tok);
     return obj;
 }
 
@@ -286,7 +312,10 @@ wp_code wp_request_parse(const char *line, size_t len, wp_request *req,
         req->has_request_id = false;
         return WP_BAD_REQUEST;
     }
-    if (check_utf8(req->obj, err, errlen) < 0)
+    /* json-c decodes escapes to valid UTF-8 (a lone surrogate becomes U+FFFD):
+     * only raw bytes can be invalid, so the walk that names the field is
+     * needed only when the line itself is not valid. */
+    if (!wp_utf8_valid(line, len) && check_utf8(req->obj, err, errlen) < 0)
         return WP_BAD_REQUEST;
     if (get_string(req->obj, "api", true, &api, err, errlen) < 0)
         return WP_BAD_REQUEST;

@@ -74,6 +74,8 @@ static bool is_reserved(const char *name, size_t len)
 
     while (base > 0 && name[base - 1] == ' ')
         base--;
+    if (base < 3 || base > 7)           /* shorter or longer than every name above */
+        return false;
     for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++)
         if (ieq(name, base, devices[i]))
             return true;
@@ -90,6 +92,10 @@ int wp_path_name_ok(const char *name, size_t len, char *err, size_t errlen)
         unsigned char c = (unsigned char)name[i];
         if (c < 0x20 || c == 0x7f)
             return fail(EINVAL, err, errlen, "control character in path");
+        /* Letters and digits are most of every name: no search for them. */
+        if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9'))
+            continue;
         if (strchr("<>:\"|?*\\/", c))
             return fail(EINVAL, err, errlen, "character '%c' not allowed in a Windows name%s",
                         c, c == ':' ? " (alternate data stream)" : "");

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "wp_utf8.h"
@@ -56,7 +57,15 @@ bool wp_utf8_valid(const char *s, size_t len)
     size_t i = 0;
 
     while (i < len) {
-        /* ASCII runs are most of every message: skip them cheaply. */
+        /* ASCII runs are most of every message: skip them a word at a time. */
+        uint64_t w;
+        if (len - i >= sizeof(w)) {
+            memcpy(&w, s + i, sizeof(w));
+            if (!(w & UINT64_C(0x8080808080808080))) {
+                i += sizeof(w);
+                continue;
+            }
+        }
         if ((unsigned char)s[i] < 0x80) {
             i++;
             continue;
