@@ -3,7 +3,8 @@
  * never speak or stop speaking are closed in time, a client that does not
  * read its answers is dropped without holding anyone up, a small request
  * is not kept waiting behind big ones, thousands of connections are served
- * by a handful of threads, and a later hello with a wrong token is refused.
+ * by a handful of threads, a later hello with a wrong token is refused, and
+ * a burst of pipelined lines is answered whole and in order.
  * Each test that needs other settings starts a daemon of its own.
  */
 #include "config.h"
@@ -428,6 +429,81 @@ START_TEST(test_server_wrong_token_after_good_hello)
 }
 END_TEST
 
+/*
+ * Pipelined lines by the megabyte, sent in pieces that cut
+ * lines anywhere: every one is answered, once, in order.  (The daemon is
+ * told of a socket's bytes once, when they arrive; what one read leaves
+ * must be read without being told again.)
+ */
+#define BURST_LINES 5000
+#define BURST_PIECE 100003
+
+struct burst {
+    int fd;
+    char *bytes;
+    size_t len;
+};
+
+static void *send_burst(void *arg)
+{
+    struct burst *b = arg;
+
+    for (size_t off = 0; off < b->len;) {
+        size_t n = b->len - off < BURST_PIECE ? b->len - off : BURST_PIECE;
+        ssize_t w = send(b->fd, b->bytes + off, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    return NULL;
+}
+
+START_TEST(test_server_pipelined_burst)
+{
+    struct burst b = { .fd = tu_connect(tu_port()) };
+    size_t cap = (size_t)BURST_LINES * 4200, have = 0, start = 0;
+    char *in = malloc(1 << 20);
+    int next = 1;
+    pthread_t t;
+
+    b.bytes = malloc(cap);
+    ck_assert(b.bytes && in);
+    /* Mostly lines of 2 to 4 KiB: a read of 64 KiB holds fewer than the
+     * daemon handles in a turn, and leaves bytes in the socket. */
+    for (int i = 1; i <= BURST_LINES; i++)
+        b.len += (size_t)snprintf(b.bytes + b.len, cap - b.len,
+                                  "{\"api\":\"ping\",\"request_id\":%d,\"pad\":\"%*s\"}\n",
+                                  i, i % 7 ? 2100 + (i * 37) % 1900 : 1, "");
+    ck_assert_int_eq(pthread_create(&t, NULL, send_burst, &b), 0);
+    while (next <= BURST_LINES) {
+        char *nl;
+        ssize_t n;
+        struct pollfd p = { .fd = b.fd, .events = POLLIN };
+
+        ck_assert_msg(poll(&p, 1, 10000) == 1, "no answer to request %d within 10 s", next);
+        n = recv(b.fd, in + have, (1 << 20) - have, 0);
+        ck_assert_msg(n > 0, "closed before the answer to request %d", next);
+        have += (size_t)n;
+        while ((nl = memchr(in + start, '\n', have - start))) {
+            char want[64];
+            snprintf(want, sizeof(want), "{\"request_id\":%d,", next);
+            ck_assert_msg(strncmp(in + start, want, strlen(want)) == 0,
+                          "answer %d is %.80s", next, in + start);
+            next++;
+            start = (size_t)(nl - in) + 1;
+        }
+        memmove(in, in + start, have - start);
+        have -= start;
+        start = 0;
+    }
+    pthread_join(t, NULL);
+    expect_pong(b.fd, 10);
+    close(b.fd);
+    free(b.bytes);
+    free(in);
+}
+END_TEST
+
 static Suite *server_suite(void)
 {
     Suite *s = suite_create("server");
@@ -442,6 +518,7 @@ static Suite *server_suite(void)
     tcase_add_test(tc, test_server_thousands_of_connections);
     tcase_add_test(tc, test_server_busy_beyond_max_connections);
     tcase_add_test(tc, test_server_wrong_token_after_good_hello);
+    tcase_add_test(tc, test_server_pipelined_burst);
     suite_add_tcase(s, tc);
     return s;
 }
