@@ -22,6 +22,16 @@
                    "                         (default: AUTOMOUNT_ROOT/x, as on the guest)\n"
 #endif
 
+#ifdef _WIN32
+#define SERVICE_HELP "\n" \
+"  --service install [OPTION]...  register the Windows service winapi-hostd,\n" \
+"                                 which runs with these options\n" \
+"  --service uninstall            stop and remove the service\n" \
+"  --service run [OPTION]...      what the Service Control Manager starts\n"
+#else
+#define SERVICE_HELP ""
+#endif
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -47,10 +57,13 @@ DRIVE_HELP
 "  --idle-timeout S       close a connection idle S seconds after its last\n"
 "                         answer (default %d; 0: never)\n"
 "  --port-file FILE       write the port bound to FILE (useful with port 0)\n"
-"  --foreground           stay in the foreground and log to stderr\n"
+"  --log-file FILE        append the log to FILE, each line with its time,\n"
+"                         instead of stderr or syslog\n"
+"  --foreground           stay in the foreground; log to stderr (or --log-file)\n"
 "  --verbose              log one line per request\n"
 "  --help                 show this help and exit\n"
 "  --version              show the version and exit\n"
+SERVICE_HELP
 "\n"
 "See winapi-hostd(8).\n",
             HOSTD_DEFAULT_LISTEN_ADDR, HOSTD_DEFAULT_PORT, HOSTD_DEFAULT_ALLOW,
@@ -165,7 +178,7 @@ static int parse_bytes(const char *opt, const char *arg, size_t *out)
 
 enum { OPT_LISTEN = 256, OPT_ALLOW, OPT_DRIVE, OPT_TOKEN, OPT_ROOT, OPT_THREADS,
        OPT_QUEUE, OPT_PORTFILE, OPT_FG, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
-       OPT_MAXCONN, OPT_MAXPENDING, OPT_HANDSHAKE, OPT_IDLE };
+       OPT_MAXCONN, OPT_MAXPENDING, OPT_HANDSHAKE, OPT_IDLE, OPT_LOGFILE };
 
 static const struct option options[] = {
     { "listen", required_argument, NULL, OPT_LISTEN },
@@ -176,6 +189,7 @@ static const struct option options[] = {
     { "threads", required_argument, NULL, OPT_THREADS },
     { "queue", required_argument, NULL, OPT_QUEUE },
     { "port-file", required_argument, NULL, OPT_PORTFILE },
+    { "log-file", required_argument, NULL, OPT_LOGFILE },
     { "max-connections", required_argument, NULL, OPT_MAXCONN },
     { "max-pending", required_argument, NULL, OPT_MAXPENDING },
     { "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE },
@@ -197,6 +211,7 @@ static int parse_one(struct hostd_config *cfg, int opt, const char *arg)
     case OPT_THREADS:  return parse_count("--threads", arg, 256, &cfg->threads);
     case OPT_QUEUE:    return parse_count("--queue", arg, 1000000, &cfg->queue);
     case OPT_PORTFILE: cfg->port_file = arg; return 0;
+    case OPT_LOGFILE:  cfg->log_file = arg; return 0;
     case OPT_MAXCONN:
         return parse_count("--max-connections", arg, 1000000, &cfg->max_connections);
     case OPT_MAXPENDING:

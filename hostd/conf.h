@@ -31,6 +31,7 @@ struct hostd_config {
     char *token;                /* NULL: no hello needed */
     const char *token_file;
     const char *port_file;
+    const char *log_file;       /* NULL: stderr, or syslog once detached */
     int threads;
     int queue;                  /* requests waiting for a worker before busy */
     int max_connections;        /* open at once; more are answered busy */

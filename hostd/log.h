@@ -1,15 +1,25 @@
 /*
- * log.h - winapi-hostd's log: one line per event on stderr, or syslog once
- * detached.  Thread-safe (each line is written with one call).
+ * log.h - winapi-hostd's log: one line per event on stderr, syslog once
+ * detached, or a file.  Thread-safe (each line is written with one call).
  */
 #ifndef HOSTD_LOG_H
 #define HOSTD_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
-void log_setup(bool use_syslog, bool verbose);
+/*
+ * Where the lines go: to file when it is not NULL (appended, each line with
+ * its UTC time, since nobody watches a file as it is written), else to
+ * syslog when use_syslog, else to stderr.  Returns 0, or -1 with the reason
+ * in err when the file cannot be opened; the log then stays on stderr.
+ * Called once, before any thread logs.
+ */
+int log_setup(bool use_syslog, bool verbose, const char *file, char *err, size_t errlen);
+/* Close the file of log_setup, if any; later lines go to stderr. */
+void log_close(void);
 bool log_verbose(void);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

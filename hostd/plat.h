@@ -28,6 +28,27 @@ int plat_detach(void);
 void plat_wait_for_stop(void);
 
 /*
+ * The daemon as main.c runs it, for plat_service: check() parses the
+ * daemon's options without acting on them (0, or nonzero after printing
+ * why on stderr); serve() is the daemon's whole life, from its options to
+ * its exit status: it calls ready() once it listens (ready may be NULL),
+ * and returns once the stop signal came and the server stopped.
+ * argv[0] is the program; neither keeps argv.
+ */
+struct plat_daemon {
+    int (*check)(int argc, char **argv);
+    int (*serve)(int argc, char **argv, void (*ready)(void));
+};
+
+/*
+ * `winapi-hostd --service ACTION [OPTION]...` (argv[1] is "--service"):
+ * install, uninstall or run the daemon as a service of the system's service
+ * manager.  Returns the process's exit status.  Windows (service_win32.c)
+ * has it; POSIX hosts refuse it, pointing to systemd.
+ */
+int plat_service(int argc, char **argv, const struct plat_daemon *d);
+
+/*
  * Sockets are non-blocking: the event loop (loop.h) says when one is
  * ready, and nothing ever waits on a client.  PLAT_AGAIN is what a call
  * returns when the socket is not ready.

@@ -225,6 +225,19 @@ void plat_wait_for_stop(void)
     }
 }
 
+int plat_service(int argc, char **argv, const struct plat_daemon *d)
+{
+    /* Detaching and restarting are the service manager's job here too. */
+    (void)argc;
+    (void)argv;
+    (void)d;
+    fprintf(stderr, "winapi-hostd: --service manages a Windows service; on this host let\n"
+            "systemd run the daemon instead: a unit whose ExecStart is\n"
+            "'winapi-hostd --foreground [OPTION]...', then\n"
+            "'systemctl enable --now winapi-hostd.service'\n");
+    return EXIT_FAILURE;
+}
+
 int plat_ncpu(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -2,7 +2,8 @@
  * plat_win32.c - the Windows platform layer of winapi-hostd: Winsock2
  * sockets, CreateFileW + CreateFileMappingW + MapViewOfFile mappings, a
  * vectored exception handler that contains faults on mapped memory, and
- * Ctrl-C or a closed console as the stop signal.
+ * Ctrl-C, a closed console or the service's stop control (service_win32.c)
+ * as the stop signal.
  *
  * Built instead of plat_posix.c when configure's host is mingw
  * (./configure --host=x86_64-w64-mingw32, or scripts/build-windows.sh),
@@ -43,6 +44,7 @@
 #include <string.h>
 
 #include "plat.h"
+#include "plat_win32.h"
 #include "wp_path.h"
 
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
@@ -60,8 +62,7 @@ struct plat_file {
 static HANDLE stop_event;
 static DWORD guard_tls = TLS_OUT_OF_INDEXES;
 
-/* "reason (error N)" for a Win32 or Winsock error code. */
-static void win_error(DWORD e, char *out, size_t outlen)
+void plat_win32_error(DWORD e, char *out, size_t outlen)
 {
     char msg[256];
     DWORD n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
@@ -137,14 +138,14 @@ int plat_init(char *err, size_t errlen)
     int rc = WSAStartup(MAKEWORD(2, 2), &wsa);
 
     if (rc != 0) {
-        win_error((DWORD)rc, err, errlen);
+        plat_win32_error((DWORD)rc, err, errlen);
         return -1;
     }
     stop_event = CreateEventW(NULL, TRUE, FALSE, NULL);
     guard_tls = TlsAlloc();
     if (!stop_event || guard_tls == TLS_OUT_OF_INDEXES ||
         !AddVectoredExceptionHandler(1, on_exception)) {
-        win_error(GetLastError(), err, errlen);
+        plat_win32_error(GetLastError(), err, errlen);
         return -1;
     }
     /* Without a console (a service wrapper) there is no Ctrl-C to catch. */
@@ -164,6 +165,11 @@ int plat_detach(void)
 void plat_wait_for_stop(void)
 {
     WaitForSingleObject(stop_event, INFINITE);
+}
+
+void plat_win32_stop(void)
+{
+    SetEvent(stop_event);
 }
 
 int plat_ncpu(void)
@@ -215,7 +221,7 @@ plat_sock plat_listen(const char *addr, const char *port, int *bound,
 
     rc = getaddrinfo(addr, port, &hints, &res);
     if (rc) {
-        win_error((DWORD)rc, why, sizeof(why));
+        plat_win32_error((DWORD)rc, why, sizeof(why));
         snprintf(err, errlen, "%s:%s: %s", addr, port, why);
         return PLAT_NO_SOCK;
     }
@@ -225,7 +231,7 @@ plat_sock plat_listen(const char *addr, const char *port, int *bound,
         bind(s, res->ai_addr, (int)res->ai_addrlen) != 0 || listen(s, SOMAXCONN) != 0 ||
         getsockname(s, (struct sockaddr *)&ss, &sl) != 0 ||
         ioctlsocket(s, FIONBIO, &nonblocking) != 0) {
-        win_error(WSAGetLastError(), why, sizeof(why));
+        plat_win32_error(WSAGetLastError(), why, sizeof(why));
         snprintf(err, errlen, "cannot listen on %s:%s: %s", addr, port, why);
         if (s != INVALID_SOCKET)
             closesocket(s);
@@ -336,7 +342,7 @@ static wp_code open_error(DWORD e, const char *what, char *err, size_t errlen)
 {
     char why[256];
 
-    win_error(e, why, sizeof(why));
+    plat_win32_error(e, why, sizeof(why));
     snprintf(err, errlen, "%s: %s", what, why);
     switch (e) {
     case ERROR_FILE_NOT_FOUND:
@@ -620,7 +626,7 @@ wp_code plat_map_file(plat_file *f, uint64_t off, uint64_t len, bool write,
     /* Size 0: the file's own.  Any other would grow a writable file. */
     sec = CreateFileMappingW(f->h, NULL, write ? PAGE_READWRITE : PAGE_READONLY, 0, 0, NULL);
     if (!sec) {
-        win_error(GetLastError(), why, sizeof(why));
+        plat_win32_error(GetLastError(), why, sizeof(why));
         snprintf(err, errlen, "CreateFileMapping: %s", why);
         return WP_IO_ERROR;
     }
@@ -634,7 +640,7 @@ wp_code plat_map_file(plat_file *f, uint64_t off, uint64_t len, bool write,
     m->base = MapViewOfFile(sec, write ? FILE_MAP_WRITE : FILE_MAP_READ,
                             (DWORD)(aoff >> 32), (DWORD)aoff, m->len);
     if (!m->base)
-        win_error(GetLastError(), why, sizeof(why));
+        plat_win32_error(GetLastError(), why, sizeof(why));
     CloseHandle(sec);       /* the view keeps the section */
     if (!m->base) {
         snprintf(err, errlen, "MapViewOfFile: %s", why);
