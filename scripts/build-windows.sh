@@ -10,10 +10,14 @@
 #    into _build/src-win: automake refuses an out-of-tree build of a source
 #    tree that is itself configured in-tree, as a developer's usually is;
 # 4. configures _build/win64 with ../src-win/configure --host=x86_64-w64-mingw32
-#    and makes it.
+#    and makes it;
+# 5. builds the installer, _build/win64/winapi-hostd-setup.exe, with makensis
+#    from packaging/windows/winapi-hostd.nsi: the .exe stripped, the manual
+#    pages rendered as text by groff, README.md and docs/windows.md, staged
+#    in _build/win64/installer.
 # The result is _build/win64/hostd/winapi-hostd.exe, linked statically: it
-# needs only DLLs that come with Windows.  Run it again after a change: only
-# what changed is copied and rebuilt.
+# needs only DLLs that come with Windows; its path is the last line printed.
+# Run it again after a change: only what changed is copied and rebuilt.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,7 +48,7 @@ install_packages() {
 if [ "${1:-}" != --no-apt ] && [ "${WINAPI_NO_APT:-0}" != 1 ]; then
     install_packages gcc-mingw-w64-x86-64 libgcrypt-mingw-w64-dev \
         libgpg-error-mingw-w64-dev cmake make pkg-config autoconf automake \
-        libtool dpkg-dev
+        libtool dpkg-dev nsis groff-base
 fi
 
 "$top/scripts/build-json-c-mingw.sh" "$prefix"
@@ -87,4 +91,34 @@ exe=$obj/hostd/winapi-hostd.exe
 [ -f "$exe" ] || { say "no $exe after make"; exit 1; }
 dlls=$($host-objdump -p "$exe" | sed -n 's/^.*DLL Name: //p' | tr '\n' ' ')
 say "built $exe ($(wc -c <"$exe") bytes); imports: $dlls"
+
+# 5: the installer.  Text files get CRLF line ends, for Notepad.
+crlf() { sed 's/\r*$/\r/'; }
+build_installer() {
+    stage=$obj/installer
+    setup=$obj/winapi-hostd-setup.exe
+    rm -rf "$stage" "$obj/groff.out"
+    mkdir -p "$stage"
+    $host-strip -o "$stage/winapi-hostd.exe" "$exe"
+    for m in winapi-hostd.8 winapifs.1 libwinapi.3; do
+        # -t: tables; -P-cbou: plain text, no escape sequences or overstrikes.
+        # (tbl's "table wider than line width" goes to groff.out.)
+        groff -t -mandoc -Tutf8 -P-cbou "$src/man/$m" >"$stage/$m" 2>>"$obj/groff.out" ||
+            { cat "$obj/groff.out" >&2; return 1; }
+        crlf <"$stage/$m" >"$stage/$m.txt"
+        rm -f "$stage/$m"
+    done
+    crlf <"$src/README.md" >"$stage/README.txt"
+    crlf <"$src/docs/windows.md" >"$stage/WINDOWS.txt"
+    version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$obj/config.h")
+    makensis -V2 -DVERSION="$version" -DSTAGE="$stage" -DOUTFILE="$setup" \
+        "$src/packaging/windows/winapi-hostd.nsi" >"$obj/makensis.out" 2>&1 ||
+        { tail -n 30 "$obj/makensis.out" >&2; return 1; }
+    say "built $setup ($(wc -c <"$setup") bytes)"
+}
+if command -v makensis >/dev/null; then
+    build_installer || { say "the installer did not build"; exit 1; }
+else
+    say "no makensis (apt-get install nsis): the installer is not built"
+fi
 echo "$exe"
