@@ -6,15 +6,18 @@
 #   scripts/check-wine.sh [--compare] [--no-apt] [[--builddir] DIR] [TEST...]
 #
 # TESTs default to tests/Makefile.am's host tests (HOST_CHECKS and the host
-# shell tests) and the FUSE tests (which skip without /dev/fuse).  Steps:
+# shell tests), the FUSE tests (which skip without /dev/fuse) and, against
+# Wine only, test_win_service.sh (the installer and the Windows service, in
+# a prefix of its own).  Steps:
 #  1. installs wine64 and wine (--no-install-recommends; not with --no-apt);
-#  2. builds winapi-hostd.exe (scripts/build-windows.sh);
+#  2. builds winapi-hostd.exe and its installer (scripts/build-windows.sh);
 #  3. builds the test programs in the Linux build: DIR, else the in-tree
 #     build if there is one, else _build/linux;
 #  4. makes one Wine prefix for the run, _build/wine/prefix.PID;
-#  5. runs each test through tests/run-test.sh with WINAPI_TEST_HOSTD=wine,
-#     one at a time (every test points the prefix's C: at its own
-#     directory), logs in _build/wine/results/wine/, the closing counts in
+#  5. runs each test through tests/run-test.sh with WINAPI_TEST_HOSTD=wine
+#     (test_win_service.sh directly: it makes its own prefix and needs no
+#     test daemon), one at a time (every test points the prefix's C: at its
+#     own directory), logs in _build/wine/results/wine/, the closing counts in
 #     _build/wine/results/totals ("wine: N passed, N failed, N skipped");
 #  6. stops every Wine process of the prefix and removes it, also when
 #     interrupted.
@@ -62,6 +65,8 @@ else
     WINAPI_HOSTD_EXE=$("$top/scripts/build-windows.sh" --no-apt | tail -n 1)
 fi
 export WINAPI_HOSTD_EXE
+WINAPI_HOSTD_SETUP=$top/_build/win64/winapi-hostd-setup.exe
+export WINAPI_HOSTD_SETUP
 
 # 3: the Linux build and its test programs.
 if [ -z "$builddir" ]; then
@@ -88,7 +93,7 @@ make_vars() {
 if [ $# -eq 0 ]; then
     host_tests=$(make_vars 'HOST_CHECKS) $(HOST_SCRIPTS) $(HOST_SHELL_TESTS')
     fuse_tests=$(make_vars 'FUSE_CHECKS) $(FUSE_SCRIPTS) $(FUSE_SHELL_TESTS')
-    set -- $host_tests $fuse_tests
+    set -- $host_tests $fuse_tests test_win_service.sh
 else
     fuse_tests=
 fi
@@ -140,8 +145,17 @@ run_tests() {
         log=$out/results/$host/$t.log
         start=$(date +%s)
         rc=0
-        WINAPI_TEST_HOSTD=$host timeout 1800 "$top/tests/run-test.sh" "$path" >"$log" 2>&1 </dev/null ||
-            rc=$?
+        case $t in
+        test_win_service.sh)
+            # Windows only; it installs into a fresh prefix of its own.
+            [ "$host" = wine ] || continue
+            timeout 600 "$path" >"$log" 2>&1 </dev/null || rc=$?
+            ;;
+        *)
+            WINAPI_TEST_HOSTD=$host timeout 1800 "$top/tests/run-test.sh" "$path" >"$log" 2>&1 \
+                </dev/null || rc=$?
+            ;;
+        esac
         case $rc in
         0) status=PASS ;;
         77) status=SKIP ;;
