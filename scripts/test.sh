@@ -12,13 +12,18 @@
 #             (when scripts/check-wine.sh is present)
 #   fuzz      the libFuzzer harnesses of tests/fuzz, 60 s each with ASan and
 #             UBSan (scripts/fuzz.sh; FUZZ_SECONDS to change)
+#   distcheck make distcheck: the release tarball builds, passes every
+#             test and installs and uninstalls cleanly from a read-only copy
+#   packages  the Debian packages built and checked with lintian
+#             (scripts/build-debs.sh), then installed, used and purged
+#             (scripts/check-debs.sh; root, changes the system)
 # With CI=true a skipped test is a failure: every test must run there.
 #
 #   scripts/test.sh [PASS...]     default: all passes
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
-passes=${*:-default daemon-io sanitize valgrind windows fuzz}
+passes=${*:-default daemon-io sanitize valgrind windows fuzz distcheck packages}
 summary=""
 failed=0
 
@@ -94,6 +99,30 @@ for pass in $passes; do
         else
             cat _build/fuzz.out
             summary="${summary}fuzz: findings or no build (_build/fuzz.out)
+"
+            failed=1
+        fi
+        ;;
+    distcheck)
+        echo "== distcheck: make distcheck"
+        if scripts/build.sh _build/default && make -C _build/default distcheck \
+                >_build/distcheck.out 2>&1; then
+            summary="${summary}distcheck: $(grep -c '^PASS:' _build/distcheck.out) tests passed from the tarball
+"
+        else
+            tail -60 _build/distcheck.out
+            summary="${summary}distcheck: failed (_build/distcheck.out)
+"
+            failed=1
+        fi
+        ;;
+    packages)
+        echo "== packages: build, lintian, install, use, purge"
+        if scripts/build-debs.sh && scripts/check-debs.sh; then
+            summary="${summary}packages: $(ls _build/deb/*.deb | grep -vc dbgsym) built, lintian clean of errors, installed, used and purged
+"
+        else
+            summary="${summary}packages: failed
 "
             failed=1
         fi
