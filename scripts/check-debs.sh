@@ -9,7 +9,8 @@
 # service user and buffer directory, and that libwinapi.so.1 exports
 # winapi_* alone; runs winapi-hostd as its unit does (its user, its
 # capability, /etc/default's options), a program built against
-# libwinapi-dev with pkg-config, and a mount -t fuse.winapifs with a
+# libwinapi-dev with pkg-config, the README's systemd mount unit (verify)
+# and its /etc/fstab line (mount(8) and fuse3's mount.fuse3) with a
 # checksum through setfattr; then purges the packages and checks that
 # nothing of them is left.  Cleans up whatever happens.
 set -eu
@@ -103,10 +104,28 @@ WINAPI_PORT=$port WINAPI_AUTOMOUNT_ROOT=/var/lib/winapi-hostd/ \
     WINAPI_BACKING_DIR=/var/lib/winapi-hostd/c/temp "$work/client" ||
     { cat "$work/hostd.log" >&2; fail "the client's request"; }
 
-say "mount -t fuse.winapifs"
+say "the README's mount unit, and its fstab line through mount(8)"
+cat >"$work/srv-winapi.mount" <<'UNIT'
+[Unit]
+Description=winapifs shared buffers at /srv/winapi
+Requires=winapi-hostd.service
+After=winapi-hostd.service network-online.target
+Wants=network-online.target
+
+[Mount]
+What=winapifs
+Where=/srv/winapi
+Type=fuse.winapifs
+Options=backing_dir=/var/lib/winapi-hostd/c/temp,automount_root=/var/lib/winapi-hostd/,allow_other,_netdev
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemd-analyze verify "$work/srv-winapi.mount" || fail "systemd-analyze verify srv-winapi.mount"
 mkdir "$mnt"
-mount -t fuse.winapifs winapifs "$mnt" -o "port=$port,backing_dir=/var/lib/winapi-hostd/c/temp,automount_root=/var/lib/winapi-hostd/" ||
-    fail "mount -t fuse.winapifs"
+echo "winapifs $mnt fuse.winapifs port=$port,backing_dir=/var/lib/winapi-hostd/c/temp,automount_root=/var/lib/winapi-hostd/,allow_other,_netdev,nofail,x-systemd.requires=winapi-hostd.service 0 0" \
+    >"$work/fstab"
+mount --fstab "$work/fstab" "$mnt" || fail "mount of the fstab line"
 truncate -s 4M "$mnt/buf"
 setfattr -n user.winapi.process -v checksum "$mnt/buf" || fail "setfattr user.winapi.process"
 getfattr --absolute-names --only-values -n user.winapi.result "$mnt/buf" | grep -q '"status":"success"' ||
