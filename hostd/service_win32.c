@@ -519,15 +519,20 @@ out_scm:
 
 int plat_service(int argc, char **argv, const struct plat_daemon *d)
 {
-    const char *action = argc > 2 ? argv[2] : "";
+    const char *action = argc > 2 ? argv[2] : NULL;
 
-    if (strcmp(action, "install") == 0)
+    if (action && strcmp(action, "install") == 0)
         return svc_install(argc, argv, d);
-    if (strcmp(action, "uninstall") == 0 && argc == 3)
-        return svc_uninstall();
-    if (strcmp(action, "run") == 0)
+    if (action && strcmp(action, "uninstall") == 0) {
+        if (argc == 3)
+            return svc_uninstall();
+        fprintf(stderr, "winapi-hostd: --service uninstall takes no options\n");
+        return EXIT_FAILURE;
+    }
+    if (action && strcmp(action, "run") == 0)
         return svc_run(argc, argv, d);
-    fprintf(stderr, "winapi-hostd: --service %s: expected 'install [OPTION]...', "
-            "'uninstall' or 'run [OPTION]...'\n", action);
+    fprintf(stderr, "winapi-hostd: --service %s%s: expected 'install [OPTION]...', "
+            "'uninstall' or 'run [OPTION]...'\n", action ? action : "needs an action",
+            action ? "" : " (see --help)");
     return EXIT_FAILURE;
 }
