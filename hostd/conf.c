@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "log.h"
 #include "plat.h"
 #include "wp_token.h"
 
@@ -73,7 +74,7 @@ SERVICE_HELP
 
 static int bad(const char *opt, const char *arg, const char *why)
 {
-    fprintf(stderr, "winapi-hostd: %s %s: %s\n", opt, arg, why);
+    fprintf(log_early(), "winapi-hostd: %s %s: %s\n", opt, arg, why);
     return -1;
 }
 
@@ -228,7 +229,7 @@ static int parse_one(struct hostd_config *cfg, int opt, const char *arg)
             return bad("--automount-root", arg, "expected an absolute directory");
         return 0;
     default:
-        fprintf(stderr, "Try 'winapi-hostd --help' for more information.\n");
+        fprintf(log_early(), "Try 'winapi-hostd --help' for more information.\n");
         return -1;
     }
 }
@@ -299,13 +300,13 @@ int config_parse(struct hostd_config *cfg, int argc, char **argv)
     if (cfg->token_file) {
         cfg->token = wp_token_read(cfg->token_file, err, sizeof(err));
         if (!cfg->token) {
-            fprintf(stderr, "winapi-hostd: %s\n", err);
+            fprintf(log_early(), "winapi-hostd: %s\n", err);
             return -1;
         }
     }
     for (int i = 0; i < cfg->n_allow; i++)
         if (!(cfg->allow_local[i] = local_dir(cfg, cfg->allow[i]))) {
-            fprintf(stderr, "winapi-hostd: out of memory\n");
+            fprintf(log_early(), "winapi-hostd: out of memory\n");
             return -1;
         }
     return 0;

@@ -26,7 +26,8 @@ static struct tm *gmtime_r(const time_t *t, struct tm *tm)
 static bool to_syslog;
 #endif
 static bool verbose;
-static FILE *log_file;          /* NULL: stderr or syslog */
+static FILE *log_file;          /* NULL: log_early() or syslog */
+static FILE *early_file;        /* NULL: stderr */
 
 int log_setup(bool use_syslog, bool be_verbose, const char *file, char *err, size_t errlen)
 {
@@ -55,6 +56,16 @@ void log_close(void)
     if (log_file)
         fclose(log_file);
     log_file = NULL;
+}
+
+FILE *log_early(void)
+{
+    return early_file ? early_file : stderr;
+}
+
+void log_set_early(FILE *fp)
+{
+    early_file = fp;
 }
 
 bool log_verbose(void)
@@ -97,5 +108,5 @@ void log_msg(int level, const char *fmt, ...)
         return;
     }
 #endif
-    fprintf(stderr, "winapi-hostd: %s: %s\n", names[level], line);
+    fprintf(log_early(), "winapi-hostd: %s: %s\n", names[level], line);
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
@@ -18,8 +19,17 @@ enum { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
  * Called once, before any thread logs.
  */
 int log_setup(bool use_syslog, bool verbose, const char *file, char *err, size_t errlen);
-/* Close the file of log_setup, if any; later lines go to stderr. */
+/* Close the file of log_setup, if any; later lines go to log_early(). */
 void log_close(void);
+/*
+ * Where what is said before log_setup goes (a bad option, a log file that
+ * cannot be opened), and the log itself until then: stderr, unless
+ * log_set_early named another stream (a Windows service, whose stderr
+ * leads nowhere and cannot be reopened).  The caller keeps fp open until
+ * the daemon is done.
+ */
+FILE *log_early(void);
+void log_set_early(FILE *fp);
 bool log_verbose(void);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

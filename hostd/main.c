@@ -79,11 +79,11 @@ static int serve(int argc, char **argv, void (*ready)(void))
     rc = EXIT_FAILURE;
     /* Before detaching, which leaves the working directory. */
     if (log_setup(!cfg.foreground, cfg.verbose, cfg.log_file, err, sizeof(err)) < 0) {
-        fprintf(stderr, "winapi-hostd: %s\n", err);
+        fprintf(log_early(), "winapi-hostd: %s\n", err);
         goto err_out1;
     }
     if (plat_init(err, sizeof(err)) < 0 || ops_init() < 0) {
-        fprintf(stderr, "winapi-hostd: cannot initialise: %s\n",
+        fprintf(log_early(), "winapi-hostd: cannot initialise: %s\n",
                 err[0] ? err : "libgcrypt version mismatch");
         goto err_out2;
     }

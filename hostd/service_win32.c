@@ -20,9 +20,8 @@
  * joins its threads, and only then does the service report STOPPED.
  *
  * A service has no console, so its log goes to a file: --log-file, else
- * %ProgramData%\winapi-hostd\winapi-hostd.log.  Standard error goes to that
- * default file as well, for what is said before the log is set up (a bad
- * option).
+ * %ProgramData%\winapi-hostd\winapi-hostd.log.  What is said before the
+ * log is set up (a bad option) goes to that default file as well.
  *
  * Trust: the service runs as NT AUTHORITY\LocalService, which has no more
  * rights on files than an ordinary user: a client that can reach the port
@@ -38,12 +37,14 @@
 #include <windows.h>
 #include <sddl.h>
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
+#include "log.h"
 #include "plat.h"
 #include "plat_win32.h"
 
@@ -68,7 +69,9 @@
 
 static const struct plat_daemon *svc_daemon;
 static int svc_argc;
-static char **svc_argv;         /* the daemon's: program, --log-file F, options */
+static char **svc_argv;         /* main's: program, --service, run, options */
+static char svc_log[MAX_PATH + sizeof(LOG_NAME)];
+static FILE *svc_early;         /* the default log, for log_early() */
 static SERVICE_STATUS_HANDLE svc_handle;
 /* The status is reported from the dispatcher's thread and from svc_main's. */
 static SRWLOCK svc_lock = SRWLOCK_INIT;
@@ -114,38 +117,6 @@ static DWORD WINAPI svc_control(DWORD control, DWORD type, void *data, void *ctx
 static void svc_ready(void)
 {
     svc_report(SERVICE_RUNNING, 0, 0);
-}
-
-/*
- * Standard error into the default log file: what is said before the daemon
- * sets up its log (a bad option) or instead of it would be lost otherwise.
- */
-static void svc_stderr_to(const char *log)
-{
-    if (freopen(log, "a", stderr))
-        setvbuf(stderr, NULL, _IONBF, 0);
-}
-
-static void WINAPI svc_main(DWORD argc, wchar_t **argv)
-{
-    int rc;
-
-    /* Arguments of StartService (`sc start winapi-hostd X`) are not options:
-     * those are in the service's command line, which the CRT gave main. */
-    (void)argc;
-    (void)argv;
-    svc_stderr_to(svc_argv[2]);
-    svc_handle = RegisterServiceCtrlHandlerExW(SVC_NAME, svc_control, NULL);
-    if (!svc_handle) {
-        fprintf(stderr, "winapi-hostd: RegisterServiceCtrlHandlerEx failed (error %lu)\n",
-                (unsigned long)GetLastError());
-        return;
-    }
-    svc_report(SERVICE_START_PENDING, 0, 30000);
-    rc = svc_daemon->serve(svc_argc, svc_argv, svc_ready);
-    if (rc != 0)
-        fprintf(stderr, "winapi-hostd: the service stopped with status %d\n", rc);
-    svc_report(SERVICE_STOPPED, rc, 0);
 }
 
 /* ---- the log ----------------------------------------------------------- */
@@ -205,49 +176,109 @@ static int svc_log_dir_make(const char *dir, char *err, size_t errlen)
 
 /* ---- run ----------------------------------------------------------------- */
 
+/* For what cannot go to the log file: the Application event log, source
+ * winapi-hostd (unregistered: Event Viewer shows the text after a note). */
+static void svc_event(const char *msg)
+{
+    HANDLE ev = RegisterEventSourceA(NULL, "winapi-hostd");
+
+    if (!ev)
+        return;
+    ReportEventA(ev, EVENTLOG_ERROR_TYPE, 0, 1, NULL, 1, 0, &msg, NULL);
+    DeregisterEventSource(ev);
+}
+
+/*
+ * The default log, its directory made, open as log_early(): what is said
+ * before the daemon sets up its log (a bad option) would be lost otherwise,
+ * since a service's stderr leads nowhere (and the CRT will not reopen it).
+ * 0, or -1 with the reason in err.
+ */
+static int svc_log_default(char *err, size_t errlen)
+{
+    if (svc_log_dir(svc_log, sizeof(svc_log)) < 0 ||
+        strlen(svc_log) + sizeof(LOG_NAME) > sizeof(svc_log)) {
+        snprintf(err, errlen, "the ProgramData directory's path is too long");
+        return -1;
+    }
+    if (svc_log_dir_make(svc_log, err, errlen) < 0)
+        return -1;
+    strcat(svc_log, LOG_NAME);
+    svc_early = fopen(svc_log, "a");
+    if (!svc_early) {
+        snprintf(err, errlen, "cannot open %s: %s", svc_log, strerror(errno));
+        return -1;
+    }
+    setvbuf(svc_early, NULL, _IONBF, 0);
+    log_set_early(svc_early);
+    return 0;
+}
+
 /*
  * The daemon's argv: the program, --log-file DEFAULT, then the options,
- * where a --log-file of the user's comes later and wins.  Standard error
- * goes to the default file too.
+ * where a --log-file of the user's comes later and wins.  NULL when out
+ * of memory.
  */
-static int svc_run_args(int argc, char **argv, char *log, size_t loglen)
+static char **svc_daemon_args(void)
+{
+    char **args = calloc((size_t)svc_argc + 1, sizeof(*args));
+
+    if (!args)
+        return NULL;
+    args[0] = svc_argv[0];
+    args[1] = "--log-file";
+    args[2] = svc_log;
+    for (int i = 3; i < svc_argc; i++)
+        args[i] = svc_argv[i];
+    return args;
+}
+
+static void WINAPI svc_main(DWORD argc, wchar_t **argv)
 {
     char err[512];
+    char **args;
+    int rc = EXIT_FAILURE;
 
-    if (svc_log_dir(log, loglen) < 0 || strlen(log) + sizeof(LOG_NAME) > loglen)
-        return -1;
-    /* Where it cannot be made, the daemon fails to open its log and the
-     * service stops with an exit status that `sc query` shows. */
-    svc_log_dir_make(log, err, sizeof(err));
-    strcat(log, LOG_NAME);
-    svc_argv = calloc((size_t)argc + 3, sizeof(*svc_argv));
-    if (!svc_argv)
-        return -1;
-    svc_argv[0] = argv[0];
-    svc_argv[1] = "--log-file";
-    svc_argv[2] = log;
-    for (int i = 3; i < argc; i++)
-        svc_argv[i] = argv[i];
-    svc_argc = argc;
-    return 0;
+    /* Arguments of StartService (`sc start winapi-hostd X`) are not options:
+     * those are in the service's command line, which the CRT gave main. */
+    (void)argc;
+    (void)argv;
+    svc_handle = RegisterServiceCtrlHandlerExW(SVC_NAME, svc_control, NULL);
+    if (!svc_handle) {
+        svc_event("RegisterServiceCtrlHandlerEx failed");
+        return;
+    }
+    svc_report(SERVICE_START_PENDING, 0, 30000);
+    if (svc_log_default(err, sizeof(err)) < 0) {
+        svc_event(err);
+    } else if (!(args = svc_daemon_args())) {
+        svc_event("out of memory");
+    } else {
+        rc = svc_daemon->serve(svc_argc, args, svc_ready);
+        free(args);
+        if (rc != 0)
+            fprintf(svc_early, "winapi-hostd: the service stopped with status %d\n", rc);
+    }
+    /* Before STOPPED, after which the process may be ended at any time. */
+    if (svc_early) {
+        log_set_early(NULL);
+        fclose(svc_early);
+    }
+    svc_report(SERVICE_STOPPED, rc, 0);
 }
 
 static int svc_run(int argc, char **argv, const struct plat_daemon *d)
 {
     SERVICE_TABLE_ENTRYW table[] = { { SVC_NAME, svc_main }, { NULL, NULL } };
-    char log[MAX_PATH + sizeof(LOG_NAME)];
     DWORD e;
 
     svc_daemon = d;
-    if (svc_run_args(argc, argv, log, sizeof(log)) < 0)
-        return EXIT_FAILURE;
+    svc_argc = argc;
+    svc_argv = argv;
     /* Returns when svc_main has returned: the service has stopped. */
-    if (StartServiceCtrlDispatcherW(table)) {
-        free(svc_argv);
+    if (StartServiceCtrlDispatcherW(table))
         return EXIT_SUCCESS;
-    }
     e = GetLastError();
-    free(svc_argv);
     if (e == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
         fprintf(stderr, "winapi-hostd: --service run is for the Service Control Manager;\n"
                 "start the service with 'sc start winapi-hostd', or run winapi-hostd.exe\n"
