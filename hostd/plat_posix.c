@@ -231,10 +231,10 @@ int plat_service(int argc, char **argv, const struct plat_daemon *d)
     (void)argc;
     (void)argv;
     (void)d;
-    fprintf(stderr, "winapi-hostd: --service manages a Windows service; on this host let\n"
-            "systemd run the daemon instead: a unit whose ExecStart is\n"
-            "'winapi-hostd --foreground [OPTION]...', then\n"
-            "'systemctl enable --now winapi-hostd.service'\n");
+    fprintf(stderr, "winapi-hostd: --service manages a Windows service; on this host\n"
+            "systemd runs the daemon: 'systemctl enable --now winapi-hostd.service'\n"
+            "(the unit of the winapi-hostd package, which runs 'winapi-hostd --foreground'\n"
+            "with the options in /etc/default/winapi-hostd)\n");
     return EXIT_FAILURE;
 }
 
