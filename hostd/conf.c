@@ -57,6 +57,9 @@ DRIVE_HELP
 "                         within S seconds (default %d; 0: never)\n"
 "  --idle-timeout S       close a connection idle S seconds after its last\n"
 "                         answer (default %d; 0: never)\n"
+"  --max-jobs N           async jobs kept at once, ended ones included; more\n"
+"                         are answered busy (default %d)\n"
+"  --job-ttl S            keep an ended async job's answer S seconds (default %d)\n"
 "  --port-file FILE       write the port bound to FILE (useful with port 0)\n"
 "  --log-file FILE        append the log to FILE, each line with its time,\n"
 "                         instead of stderr or syslog\n"
@@ -69,7 +72,8 @@ SERVICE_HELP
 "See winapi-hostd(8).\n",
             HOSTD_DEFAULT_LISTEN_ADDR, HOSTD_DEFAULT_PORT, HOSTD_DEFAULT_ALLOW,
             WP_DEFAULT_AUTOMOUNT_ROOT, HOSTD_DEFAULT_QUEUE, HOSTD_DEFAULT_MAX_CONNECTIONS,
-            HOSTD_DEFAULT_HANDSHAKE_TIMEOUT, HOSTD_DEFAULT_IDLE_TIMEOUT);
+            HOSTD_DEFAULT_HANDSHAKE_TIMEOUT, HOSTD_DEFAULT_IDLE_TIMEOUT,
+            HOSTD_DEFAULT_MAX_JOBS, HOSTD_DEFAULT_JOB_TTL);
 }
 
 static int bad(const char *opt, const char *arg, const char *why)
@@ -179,7 +183,8 @@ static int parse_bytes(const char *opt, const char *arg, size_t *out)
 
 enum { OPT_LISTEN = 256, OPT_ALLOW, OPT_DRIVE, OPT_TOKEN, OPT_ROOT, OPT_THREADS,
        OPT_QUEUE, OPT_PORTFILE, OPT_FG, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
-       OPT_MAXCONN, OPT_MAXPENDING, OPT_HANDSHAKE, OPT_IDLE, OPT_LOGFILE };
+       OPT_MAXCONN, OPT_MAXPENDING, OPT_HANDSHAKE, OPT_IDLE, OPT_LOGFILE,
+       OPT_MAXJOBS, OPT_JOBTTL };
 
 static const struct option options[] = {
     { "listen", required_argument, NULL, OPT_LISTEN },
@@ -195,6 +200,8 @@ static const struct option options[] = {
     { "max-pending", required_argument, NULL, OPT_MAXPENDING },
     { "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE },
     { "idle-timeout", required_argument, NULL, OPT_IDLE },
+    { "max-jobs", required_argument, NULL, OPT_MAXJOBS },
+    { "job-ttl", required_argument, NULL, OPT_JOBTTL },
     { "foreground", no_argument, NULL, OPT_FG },
     { "verbose", no_argument, NULL, OPT_VERBOSE },
     { "help", no_argument, NULL, OPT_HELP },
@@ -221,6 +228,10 @@ static int parse_one(struct hostd_config *cfg, int opt, const char *arg)
         return parse_number("--handshake-timeout", arg, 0, 86400, &cfg->handshake_timeout);
     case OPT_IDLE:
         return parse_number("--idle-timeout", arg, 0, 31536000, &cfg->idle_timeout);
+    case OPT_MAXJOBS:
+        return parse_count("--max-jobs", arg, 1000000, &cfg->max_jobs);
+    case OPT_JOBTTL:
+        return parse_number("--job-ttl", arg, 0, 31536000, &cfg->job_ttl);
     case OPT_FG:       cfg->foreground = true; return 0;
     case OPT_VERBOSE:  cfg->verbose = true; return 0;
     case OPT_ROOT:
@@ -279,6 +290,8 @@ int config_parse(struct hostd_config *cfg, int argc, char **argv)
     cfg->max_pending = HOSTD_DEFAULT_MAX_PENDING;
     cfg->handshake_timeout = HOSTD_DEFAULT_HANDSHAKE_TIMEOUT;
     cfg->idle_timeout = HOSTD_DEFAULT_IDLE_TIMEOUT;
+    cfg->max_jobs = HOSTD_DEFAULT_MAX_JOBS;
+    cfg->job_ttl = HOSTD_DEFAULT_JOB_TTL;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (opt == OPT_HELP) {
             usage(stdout);

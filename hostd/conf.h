@@ -19,6 +19,8 @@
 #define HOSTD_DEFAULT_MAX_PENDING ((size_t)4 << 20)
 #define HOSTD_DEFAULT_HANDSHAKE_TIMEOUT 10
 #define HOSTD_DEFAULT_IDLE_TIMEOUT 300
+#define HOSTD_DEFAULT_MAX_JOBS 1024
+#define HOSTD_DEFAULT_JOB_TTL 600
 
 struct hostd_config {
     char listen_addr[256];
@@ -38,6 +40,8 @@ struct hostd_config {
     size_t max_pending;         /* bytes of unread answers before a client is dropped */
     int handshake_timeout;      /* seconds to the first whole request; 0: none */
     int idle_timeout;           /* seconds without a request in flight after an answer; 0: none */
+    int max_jobs;               /* async jobs at once, ended ones included */
+    int job_ttl;                /* seconds an ended async job is kept */
     bool foreground;
     bool verbose;
 };

@@ -259,6 +259,22 @@ static void finish(struct request *r)
     r->f = NULL;
 }
 
+bool request_check(struct request *r)
+{
+    if (r->ended)
+        return false;
+    if (r->started || start(r))
+        return true;
+    finish(r);
+    r->ended = true;
+    return false;
+}
+
+const char *request_operation(const struct request *r)
+{
+    return r->req.operation;
+}
+
 bool request_step(struct request *r, uint64_t max_bytes)
 {
     struct plan *pl = &r->pl;

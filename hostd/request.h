@@ -35,6 +35,14 @@ bool request_step(struct request *r, uint64_t max_bytes);
 /* Steps end on multiples of this within the range (fill's pattern restarts whole). */
 #define REQUEST_STEP_ALIGN 4096
 
+/*
+ * The first step alone: the checks, opening and mapping.  False when that
+ * ended the request: an error, or a stat, which has nothing more to do.
+ */
+bool request_check(struct request *r);
+/* The request's operation, as it asked for it. */
+const char *request_operation(const struct request *r);
+
 /* Whether it ended with success (false while it has not ended). */
 bool request_succeeded(const struct request *r);
 /* Bytes of the range, and how many were processed so far. */

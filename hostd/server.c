@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asyncjobs.h"
 #include "conn.h"
 #include "jobs.h"
 #include "log.h"
@@ -57,6 +58,7 @@ struct server {
     const struct hostd_config *cfg;
     struct loop *loop;
     struct jobs *jobs;
+    struct ajobs *ajobs;            /* "async":true requests, {"api":"job"} */
     plat_sock listen;
     struct loop_item listen_item;
     int port;
@@ -83,9 +85,12 @@ struct server {
 struct task {
     struct job job;
     struct request *r;
-    struct conn *c;
+    struct conn *c;             /* NULL for an async job: it answers through async */
     struct server *s;
     bool on_loop;
+    struct ajob *async;
+    bool has_id;
+    uint64_t id;
 };
 
 static void attention(struct server *s, struct conn *c)
@@ -136,10 +141,43 @@ static enum job_state task_slice(struct job *j)
     }
 }
 
+/* Queue each answer on its connection and have the loop look at it (any thread). */
+static void send_replies(struct server *s, struct ajob_reply *r)
+{
+    while (r) {
+        struct ajob_reply *next = r->next;
+        if (conn_queue(r->c, r->line, CONN_JOB_DONE | CONN_FLUSH))
+            attention(s, r->c);
+        conn_unref(r->c);
+        free(r);
+        r = next;
+    }
+}
+
+/* An async job has ended: its response goes to the table, and to whoever waits. */
+static void async_end(struct task *t, enum job_state st)
+{
+    char *line = st == JOB_CANCELLED
+        ? wp_response_error(t->has_id, t->id, WP_CANCELLED, "cancelled")
+        : request_answer(t->r);
+    json_object *response = line ? json_tokener_parse(line) : NULL;
+
+    free(line);
+    send_replies(t->s, ajobs_end(t->s->ajobs, t->async, st,
+                                 atomic_load(&t->job.bytes_done), response));
+    request_free(t->r);
+    free(t);
+}
+
 static void task_end(struct job *j)
 {
     struct task *t = (struct task *)j;
     bool cancelled = atomic_load(&j->state) == JOB_CANCELLED;
+
+    if (t->async) {
+        async_end(t, (enum job_state)atomic_load(&j->state));
+        return;
+    }
     /* A cancelled request's connection is closed: nobody to answer. */
     char *line = cancelled ? NULL : request_answer(t->r);
     /* On the loop, the loop sends at the end of the connection's turn. */
@@ -170,11 +208,60 @@ static void answer_error(struct conn *c, const wp_request *req, wp_code code,
  * else to the workers (and small ones at once all the same when the
  * workers' queue is full: they cost less than a busy answer's retry).
  */
+/*
+ * An async shared_buffer request: checked, opened and mapped here, so that
+ * what is wrong with it is answered at once as for a synchronous one; then
+ * accepted and queued as a job of its own, which outlives the connection.
+ */
+static void dispatch_async(struct server *s, struct conn *c, wp_request *req)
+{
+    bool has_id = req->has_request_id;
+    uint64_t id = req->request_id;
+    struct task *t = calloc(1, sizeof(*t));
+    struct request *r = t ? request_new(s->cfg, req, c->peer) : NULL;
+
+    if (!r) {
+        free(t);
+        answer_error(c, req, WP_INTERNAL, "out of memory");
+        return;
+    }
+    if (!request_check(r) && !request_succeeded(r)) {
+        answer(c, request_answer(r));
+        request_free(r);
+        free(t);
+        return;
+    }
+    job_init(&t->job, &task_ops, request_length(r));
+    t->r = r;
+    t->s = s;
+    t->has_id = has_id;
+    t->id = id;
+    t->async = ajobs_add(s->ajobs, request_operation(r), request_length(r), &t->job);
+    if (!t->async) {
+        request_free(r);
+        free(t);
+        answer(c, wp_response_error(has_id, id, WP_BUSY, "host at its limit of jobs "
+                                    "(--max-jobs); retry later"));
+        return;
+    }
+    answer(c, wp_response_accepted(has_id, id, ajob_id(t->async)));
+    if (!jobs_submit(s->jobs, ajob_owner(t->async), &t->job))
+        /* Its queue full, it works here: it was accepted, and a retry
+         * would cost the client more than the wait. */
+        job_run_here(&t->job);
+}
+
 static void dispatch(struct server *s, struct conn *c, wp_request *req)
 {
     bool quick = request_is_quick(req), has_id = req->has_request_id;
     uint64_t id = req->request_id, cost = request_work(req) + REQUEST_FIXED_COST;
-    struct task *t = malloc(sizeof(*t));
+    struct task *t;
+
+    if (req->async) {
+        dispatch_async(s, c, req);
+        return;
+    }
+    t = calloc(1, sizeof(*t));
     struct request *r = t ? request_new(s->cfg, req, c->peer) : NULL;
 
     if (!r) {
@@ -255,6 +342,10 @@ static bool handle_line(struct server *s, struct conn *c, const char *line, size
         keep = false;
     } else if (req.api == WP_API_HELLO) {
         answer(c, wp_response_success(req.has_request_id, req.request_id, hello_result()));
+    } else if (req.api == WP_API_JOB) {
+        char *reply = ajobs_request(s->ajobs, s->jobs, c, &req, conn_now_ms());
+        if (reply)
+            answer(c, reply);
     } else {
         dispatch(s, c, &req);
     }
@@ -547,6 +638,8 @@ static int wait_ms(struct server *s, int64_t now)
         return 0;
     if (s->accept_paused_until && s->accept_paused_until < until)
         until = s->accept_paused_until;
+    if (ajobs_next_deadline(s->ajobs) < until)
+        until = ajobs_next_deadline(s->ajobs);
     return until > now ? (int)(until - now) : 0;
 }
 
@@ -569,6 +662,9 @@ static void loop_turn(struct server *s)
     take_attention(s);
     take_backlog(s);
     now = conn_now_ms();
+    /* Waits that timed out now; jobs ended longer ago than the TTL, with the sweep. */
+    if (now >= s->next_sweep_ms || now >= ajobs_next_deadline(s->ajobs))
+        send_replies(s, ajobs_tick(s->ajobs, now));
     if (now >= s->next_sweep_ms) {
         sweep(s, now);
         s->next_sweep_ms = now + SWEEP_MS;
@@ -620,6 +716,11 @@ static int start_loop(struct server *s, char *err, size_t errlen)
     s->jobs = jobs_start(cfg->threads, cfg->queue, err, errlen);
     if (!s->jobs)
         return -1;
+    s->ajobs = ajobs_new(cfg->max_jobs, cfg->job_ttl);
+    if (!s->ajobs) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (pthread_create(&s->thread, NULL, loop_main, s) != 0) {
         snprintf(err, errlen, "cannot start the event loop's thread");
         return -1;
@@ -665,6 +766,7 @@ void server_stop(struct server *s)
     jobs_stop(s->jobs);
     /* Whatever the workers asked the loop to look at since. */
     take_attention(s);
+    ajobs_free(s->ajobs);
     if (s->listen != PLAT_NO_SOCK)
         plat_close(s->listen);
     loop_free(s->loop);

@@ -34,6 +34,7 @@ static const struct {
     [WP_IO_ERROR]          = { "io_error",          EIO },
     [WP_BUSY]              = { "busy",              EBUSY },
     [WP_INTERNAL]          = { "internal",          EIO },
+    [WP_CANCELLED]         = { "cancelled",         ECANCELED },
 };
 #define N_CODES (sizeof(code_table) / sizeof(code_table[0]))
 
@@ -246,6 +247,61 @@ static int check_utf8(json_object *obj, char *err, size_t errlen)
     return 0;
 }
 
+/* A boolean field: absent (false), or true or false.  -1 after writing the reason. */
+static int get_bool(json_object *obj, const char *key, bool *out, char *err, size_t errlen)
+{
+    json_object *v;
+
+    *out = false;
+    if (!json_object_object_get_ex(obj, key, &v))
+        return 0;
+    if (!json_object_is_type(v, json_type_boolean)) {
+        snprintf(err, errlen, "field \"%s\" must be true or false", key);
+        return -1;
+    }
+    *out = json_object_get_boolean(v);
+    return 0;
+}
+
+static wp_code parse_job(wp_request *req, char *err, size_t errlen)
+{
+    static const char *const actions[] = {
+        [WP_JOB_STATUS] = "status", [WP_JOB_WAIT] = "wait",
+        [WP_JOB_CANCEL] = "cancel", [WP_JOB_LIST] = "list",
+    };
+    char shown[4 * ECHO_CHARS];
+    const char *action;
+    bool present;
+    size_t i;
+
+    if (get_string(req->obj, "action", true, &action, err, errlen) < 0)
+        return WP_BAD_REQUEST;
+    for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+        if (strcmp(action, actions[i]) == 0)
+            break;
+    if (i == sizeof(actions) / sizeof(actions[0])) {
+        wp_utf8_copy(shown, sizeof(shown), action, strlen(action), ECHO_CHARS);
+        snprintf(err, errlen, "unknown job action \"%s\" (status, wait, cancel or list)",
+                 shown);
+        return WP_BAD_REQUEST;
+    }
+    req->job_action = (wp_job_action)i;
+    if (get_u64(req->obj, "job_id", req->job_action != WP_JOB_LIST, WP_MAX_REQUEST_ID,
+                &present, &req->job_id, err, errlen) < 0)
+        return WP_BAD_REQUEST;
+    if (present && req->job_id == 0) {
+        snprintf(err, errlen, "field \"job_id\" must be a positive integer");
+        return WP_BAD_REQUEST;
+    }
+    req->timeout_ms = WP_JOB_WAIT_DEFAULT_MS;
+    if (get_u64(req->obj, "timeout_ms", false, WP_JOB_WAIT_MAX_MS, &present,
+                &req->timeout_ms, err, errlen) < 0)
+        return WP_BAD_REQUEST;
+    if (!present)
+        req->timeout_ms = WP_JOB_WAIT_DEFAULT_MS;
+    return WP_OK;
+}
+
 static wp_code parse_shared_buffer(wp_request *req, char *err, size_t errlen)
 {
     json_object *o = req->obj, *v;
@@ -263,7 +319,8 @@ static wp_code parse_shared_buffer(wp_request *req, char *err, size_t errlen)
         get_u64(o, "offset", false, INT64_MAX, &has_off, &req->offset,
                 err, errlen) < 0 ||
         get_u64(o, "length", false, INT64_MAX, &has_len, &req->length,
-                err, errlen) < 0)
+                err, errlen) < 0 ||
+        get_bool(o, "async", &req->async, err, errlen) < 0)
         return WP_BAD_REQUEST;
     req->buffer_id = (uint32_t)id;
     if (json_object_object_get_ex(o, "params", &v)) {
@@ -326,6 +383,10 @@ wp_code wp_request_parse(const char *line, size_t len, wp_request *req,
     if (strcmp(api, "ping") == 0) {
         req->api = WP_API_PING;
         return WP_OK;
+    }
+    if (strcmp(api, "job") == 0) {
+        req->api = WP_API_JOB;
+        return parse_job(req, err, errlen);
     }
     if (strcmp(api, "hello") == 0) {
         req->api = WP_API_HELLO;
@@ -450,6 +511,23 @@ char *wp_response_error(bool has_id, uint64_t id, wp_code code,
     line = answer_line(o);
 out:
     json_object_put(e);
+    json_object_put(o);
+    return line;
+}
+
+char *wp_response_accepted(bool has_id, uint64_t id, uint64_t job_id)
+{
+    json_object *o = response_head(has_id, id, "accepted");
+    json_object *j = json_object_new_object();
+    char *line = NULL;
+
+    if (o && j) {
+        json_object_object_add(j, "job_id", json_object_new_int64((int64_t)job_id));
+        json_object_object_add(o, "job", j);
+        j = NULL;
+        line = answer_line(o);
+    }
+    json_object_put(j);
     json_object_put(o);
     return line;
 }

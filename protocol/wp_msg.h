@@ -33,6 +33,7 @@ typedef enum {
     WP_IO_ERROR,
     WP_BUSY,
     WP_INTERNAL,
+    WP_CANCELLED,               /* version 2: a job cancelled */
 } wp_code;
 
 /* "bad_request" etc.; "success" for WP_OK. */
@@ -42,7 +43,12 @@ int wp_code_from_name(const char *name);
 /* The errno a guest reports for the code (EINVAL, EOPNOTSUPP, ...). */
 int wp_code_errno(wp_code code);
 
-typedef enum { WP_API_SHARED_BUFFER, WP_API_PING, WP_API_HELLO } wp_api;
+typedef enum { WP_API_SHARED_BUFFER, WP_API_PING, WP_API_HELLO, WP_API_JOB } wp_api;
+typedef enum { WP_JOB_STATUS, WP_JOB_WAIT, WP_JOB_CANCEL, WP_JOB_LIST } wp_job_action;
+
+/* {"api":"job","action":"wait"} without "timeout_ms"; and the most it may ask. */
+#define WP_JOB_WAIT_DEFAULT_MS 30000
+#define WP_JOB_WAIT_MAX_MS ((uint64_t)24 * 3600 * 1000)
 typedef enum { WP_ACCESS_DEFAULT, WP_ACCESS_READ, WP_ACCESS_WRITE } wp_access;
 
 /* A parsed request.  Strings point into obj and live as long as it does. */
@@ -63,6 +69,11 @@ typedef struct {
     wp_access access;
     bool has_range;
     uint64_t offset, length;
+    bool async;                 /* answer "accepted" at once, work as a job */
+    /* job */
+    wp_job_action job_action;
+    uint64_t job_id;            /* 0 for list */
+    uint64_t timeout_ms;        /* wait */
 } wp_request;
 
 /*
@@ -91,6 +102,9 @@ void wp_request_release(wp_request *req);
 char *wp_response_success(bool has_id, uint64_t id, json_object *result);
 char *wp_response_error(bool has_id, uint64_t id, wp_code code,
                         const char *message);
+
+/* {"request_id":N,"status":"accepted","job":{"job_id":J}}: an async request taken. */
+char *wp_response_accepted(bool has_id, uint64_t id, uint64_t job_id);
 
 /* The result object of a shared_buffer success, with SPEC's four fields. */
 json_object *wp_result_new(const char *operation, uint32_t buffer_id,
