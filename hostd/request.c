@@ -4,6 +4,11 @@
  * Order of checks, so that the cheapest refusal wins and a refused request
  * never touches the file system: operation, parameters, path translation,
  * allowed root, safe open, size, and only then the mapping.
+ *
+ * A request runs one operation, or a chain of them ("operations"): each a
+ * step with its own state and result, all over one opening and mapping of
+ * the file (for writing if any step writes), one after the other; the
+ * first that fails ends the chain, and its error names it ("step").
  */
 #include "config.h"
 
@@ -25,13 +30,22 @@
 #define ECHO_PATH_CHARS 160
 #define ECHO_NAME_CHARS 64
 
-/* What the checks found, and the operation's own state. */
+/* One operation of a request, with its own state and result. */
+struct step {
+    const struct op *op;
+    struct op_run run;
+    bool checked;               /* check() succeeded: finish() is owed */
+};
+
+/* What the checks found, and the operations' own state. */
 struct plan {
     const struct hostd_config *cfg;
     const wp_request *req;
-    const struct op *op;
-    struct op_run run;
+    size_t nsteps;              /* 1 for a single operation */
+    struct step steps[WP_MAX_STEPS];
+    size_t runs;                /* steps that run over the range (not stat) */
     bool write;
+    int err_step;               /* the chain's step err is about; -1: none */
     char host[WP_HOST_PATH_MAX];
     char err[1024];
 };
@@ -43,17 +57,19 @@ struct request {
     char peer[80];
     plat_file *f;
     plat_map m;
-    uint64_t done;              /* bytes of the range processed */
-    bool started, checked, ended;
+    size_t cur;                 /* the step at work */
+    uint64_t done;              /* bytes of the range it has processed */
+    uint64_t done_before;       /* bytes the steps before it processed */
+    bool started, ended;
     wp_code rc;
     struct timespec t0;
 };
 
 static void guarded_run(void *arg)
 {
-    struct plan *pl = arg;
+    struct step *st = arg;
 
-    pl->op->run(&pl->run);
+    st->op->run(&st->run);
 }
 
 /* Text from the request, for an answer: bounded, cut between characters. */
@@ -129,12 +145,14 @@ static wp_code open_file(struct request *r)
     rc = check_sizes(pl, size);
     if (rc != WP_OK)
         return rc;
-    if (!pl->op->run) {
-        json_object_object_add(pl->run.result, "host_path", json_object_new_string(pl->host));
-        json_object_object_add(pl->run.result, "file_size", json_object_new_int64((int64_t)size));
-        return WP_OK;
+    for (size_t i = 0; i < pl->nsteps; i++) {
+        json_object *res = pl->steps[i].run.result;
+        if (pl->steps[i].op->run)
+            continue;
+        json_object_object_add(res, "host_path", json_object_new_string(pl->host));
+        json_object_object_add(res, "file_size", json_object_new_int64((int64_t)size));
     }
-    if (r->req.length == 0)
+    if (pl->runs == 0 || r->req.length == 0)
         return WP_OK;
     rc = plat_map_file(r->f, r->req.offset, r->req.length, pl->write, &r->m, why, sizeof(why));
     if (rc != WP_OK)
@@ -142,26 +160,53 @@ static wp_code open_file(struct request *r)
     return rc;
 }
 
-static wp_code prepare(struct plan *pl)
+/* Look up and check one step's operation and parameters. */
+static wp_code prepare_step(struct plan *pl, struct step *st, const char *name,
+                            json_object *params)
 {
     const wp_request *req = pl->req;
     char shown[4 * ECHO_NAME_CHARS];
+    wp_code rc;
 
-    pl->op = ops_find(req->operation);
-    if (!pl->op) {
+    st->op = ops_find(name);
+    if (!st->op) {
         snprintf(pl->err, sizeof(pl->err), "unknown operation \"%s\"",
-                 echo(shown, sizeof(shown), req->operation, ECHO_NAME_CHARS));
+                 echo(shown, sizeof(shown), name, ECHO_NAME_CHARS));
         return WP_UNKNOWN_OPERATION;
     }
-    if (pl->op->access == OP_WRITE && req->access == WP_ACCESS_READ) {
+    if (st->op->access == OP_WRITE && req->access == WP_ACCESS_READ) {
         snprintf(pl->err, sizeof(pl->err), "%s writes the buffer: \"access\":\"read\" "
-                 "is not possible", pl->op->name);
+                 "is not possible", st->op->name);
         return WP_BAD_REQUEST;
     }
-    pl->write = req->access == WP_ACCESS_WRITE ||
-               (req->access == WP_ACCESS_DEFAULT && pl->op->access == OP_WRITE);
-    pl->run.params = req->params;
-    return pl->op->check(&pl->run, pl->err, sizeof(pl->err));
+    pl->write |= req->access == WP_ACCESS_WRITE ||
+                 (req->access == WP_ACCESS_DEFAULT && st->op->access == OP_WRITE);
+    st->run.params = params;
+    rc = st->op->check(&st->run, pl->err, sizeof(pl->err));
+    st->checked = rc == WP_OK;
+    if (st->op->run)
+        pl->runs++;
+    return rc;
+}
+
+static wp_code prepare(struct plan *pl)
+{
+    const wp_request *req = pl->req;
+    wp_code rc;
+
+    if (req->nsteps == 0) {
+        pl->nsteps = 1;
+        return prepare_step(pl, &pl->steps[0], req->operation, req->params);
+    }
+    pl->nsteps = req->nsteps;
+    for (size_t i = 0; i < req->nsteps; i++) {
+        rc = prepare_step(pl, &pl->steps[i], req->step_operation[i], req->step_params[i]);
+        if (rc != WP_OK) {
+            pl->err_step = (int)i;
+            return rc;
+        }
+    }
+    return WP_OK;
 }
 
 static double ms_since(const struct timespec *t0)
@@ -174,9 +219,15 @@ static double ms_since(const struct timespec *t0)
 
 uint64_t request_work(const wp_request *req)
 {
-    const struct op *op = ops_find(req->operation);
+    const struct op *op;
+    uint64_t runs = 0;
 
-    return op && op->run ? req->length : 0;
+    if (req->nsteps == 0)
+        return (op = ops_find(req->operation)) && op->run ? req->length : 0;
+    for (size_t i = 0; i < req->nsteps; i++)
+        if ((op = ops_find(req->step_operation[i])) && op->run)
+            runs++;
+    return runs * req->length;
 }
 
 bool request_is_quick(const wp_request *req)
@@ -204,6 +255,7 @@ struct request *request_new(const struct hostd_config *cfg, wp_request *req,
     memset(req, 0, sizeof(*req));
     r->pl.cfg = cfg;
     r->pl.req = &r->req;
+    r->pl.err_step = -1;
     strncpy(r->peer, peer, sizeof(r->peer) - 1);   /* zeroed: stays terminated */
     return r;
 }
@@ -215,12 +267,12 @@ bool request_succeeded(const struct request *r)
 
 uint64_t request_length(const struct request *r)
 {
-    return r->req.length;
+    return request_work(&r->req);
 }
 
 uint64_t request_done(const struct request *r)
 {
-    return r->done;
+    return r->done_before + r->done;
 }
 
 /* Checks, the file and the mapping: the first step.  False when that ended it. */
@@ -233,25 +285,36 @@ static bool start(struct request *r)
     r->rc = prepare(pl);
     if (r->rc != WP_OK)
         return false;
-    r->checked = true;
-    /* stat maps nothing, so it processes no bytes. */
-    pl->run.result = wp_result_new(r->req.operation, r->req.buffer_id,
-                                  pl->op->run ? r->req.length : 0);
-    if (!pl->run.result) {
-        snprintf(pl->err, sizeof(pl->err), "out of memory");
-        r->rc = WP_INTERNAL;
-        return false;
+    for (size_t i = 0; i < pl->nsteps; i++) {
+        struct step *st = &pl->steps[i];
+        /* stat maps nothing, so it processes no bytes. */
+        st->run.result = wp_result_new(st->op->name, r->req.buffer_id,
+                                       st->op->run ? r->req.length : 0);
+        if (!st->run.result) {
+            snprintf(pl->err, sizeof(pl->err), "out of memory");
+            r->rc = WP_INTERNAL;
+            return false;
+        }
     }
     r->rc = open_file(r);
-    return r->rc == WP_OK && pl->op->run;
+    while (r->cur < pl->nsteps && !pl->steps[r->cur].op->run)
+        r->cur++;
+    return r->rc == WP_OK && r->cur < pl->nsteps;
 }
 
-/* Release what the request holds; the operation adds its result fields. */
+/* A step's operation adds its result fields, and lets go what check() took. */
+static void finish_step(struct step *st)
+{
+    if (st->checked && st->op->finish)
+        st->op->finish(&st->run);
+    st->checked = false;
+}
+
+/* Release what the request holds. */
 static void finish(struct request *r)
 {
-    if (r->checked && r->pl.op->finish)
-        r->pl.op->finish(&r->pl.run);
-    r->checked = false;
+    for (size_t i = 0; i < r->pl.nsteps; i++)
+        finish_step(&r->pl.steps[i]);
     plat_unmap(&r->m);
     r->m.base = NULL;
     if (r->f)
@@ -278,12 +341,14 @@ const char *request_operation(const struct request *r)
 bool request_step(struct request *r, uint64_t max_bytes)
 {
     struct plan *pl = &r->pl;
+    struct step *st;
     uint64_t left, n;
 
     if (r->ended)
         return true;
     if (!r->started && !start(r))
         goto ended;
+    st = &pl->steps[r->cur];
     left = r->req.length - r->done;
     n = left < max_bytes ? left : max_bytes;
     /* A step ends on a page boundary within the range, where fill's pattern
@@ -294,42 +359,94 @@ bool request_step(struct request *r, uint64_t max_bytes)
         n = left;
     if (n > 0)
         plat_map_ready(&r->m, r->done, n);
-    pl->run.addr = r->req.length ? (char *)r->m.addr + r->done : NULL;
-    pl->run.length = n;
-    if (plat_guard(guarded_run, pl) < 0) {
+    st->run.addr = r->req.length ? (char *)r->m.addr + r->done : NULL;
+    st->run.length = n;
+    if (plat_guard(guarded_run, st) < 0) {
         snprintf(pl->err, sizeof(pl->err), "%s: the file shrank while mapped", pl->host);
         r->m.faulted = true;
         r->rc = WP_IO_ERROR;
+        if (r->req.nsteps)
+            pl->err_step = (int)r->cur;
         goto ended;
     }
     r->done += n;
     if (r->done < r->req.length)
         return false;
+    /* This step is through the range: the next one that runs starts over it. */
+    finish_step(st);
+    do
+        r->cur++;
+    while (r->cur < pl->nsteps && !pl->steps[r->cur].op->run);
+    if (r->cur < pl->nsteps) {
+        r->done_before += r->done;
+        r->done = 0;
+        return false;
+    }
 ended:
     finish(r);
     r->ended = true;
     return true;
 }
 
+/* A chain's result: its own fields and one result per step (taken). */
+static json_object *chain_result(struct request *r)
+{
+    struct plan *pl = &r->pl;
+    json_object *res = wp_result_new("chain", r->req.buffer_id,
+                                     pl->runs ? r->req.length : 0);
+    json_object *steps = json_object_new_array();
+
+    for (size_t i = 0; i < pl->nsteps; i++) {
+        if (steps)
+            json_object_array_add(steps, pl->steps[i].run.result);
+        else
+            json_object_put(pl->steps[i].run.result);
+        pl->steps[i].run.result = NULL;
+    }
+    if (!res || !steps) {
+        json_object_put(res);
+        json_object_put(steps);
+        return NULL;
+    }
+    json_object_object_add(res, "steps", steps);
+    return res;
+}
+
+/* What the request answers with on success (taken from the steps). */
+static json_object *take_result(struct request *r)
+{
+    json_object *res;
+
+    if (r->req.nsteps)
+        return chain_result(r);
+    res = r->pl.steps[0].run.result;
+    r->pl.steps[0].run.result = NULL;
+    return res;
+}
+
 char *request_answer(struct request *r)
 {
     const wp_request *req = &r->req;
     struct plan *pl = &r->pl;
-    json_object *result = pl->run.result;
+    json_object *result;
 
     finish(r);
-    pl->run.result = NULL;
+    result = take_result(r);
     if (log_verbose())
         log_debug("%s #%" PRIu64 " %s %s %" PRIu64 " bytes: %s%s%s (%.2f ms)", r->peer,
                   req->request_id, req->operation, pl->host[0] ? pl->host : req->file_path,
                   req->length, wp_code_name(r->rc), r->rc ? ": " : "", r->rc ? pl->err : "",
                   ms_since(&r->t0));
-    if (r->rc == WP_OK && r->ended)
+    if (r->rc == WP_OK && r->ended && result)
         return wp_response_success(req->has_request_id, req->request_id, result);
     json_object_put(result);
-    return wp_response_error(req->has_request_id, req->request_id,
-                             r->ended ? r->rc : WP_INTERNAL,
-                             r->ended ? pl->err : "the request was stopped before its end");
+    if (r->rc == WP_OK && r->ended)
+        return wp_response_error(req->has_request_id, req->request_id, WP_INTERNAL,
+                                 "out of memory");
+    return wp_response_error_at(req->has_request_id, req->request_id,
+                                r->ended ? r->rc : WP_INTERNAL,
+                                r->ended ? pl->err : "the request was stopped before its end",
+                                r->ended ? pl->err_step : -1);
 }
 
 void request_free(struct request *r)
@@ -337,7 +454,8 @@ void request_free(struct request *r)
     if (!r)
         return;
     finish(r);
-    json_object_put(r->pl.run.result);
+    for (size_t i = 0; i < r->pl.nsteps; i++)
+        json_object_put(r->pl.steps[i].run.result);
     wp_request_release(&r->req);
     free(atomic_exchange(&spare_request, r));
 }

@@ -200,7 +200,8 @@ static void answer(struct conn *c, char *line)
 static void answer_error(struct conn *c, const wp_request *req, wp_code code,
                          const char *msg)
 {
-    answer(c, wp_response_error(req->has_request_id, req->request_id, code, msg));
+    answer(c, wp_response_error_at(req->has_request_id, req->request_id, code, msg,
+                                   req->err_step));
 }
 
 /*

@@ -302,15 +302,76 @@ static wp_code parse_job(wp_request *req, char *err, size_t errlen)
     return WP_OK;
 }
 
+/* "params": absent (NULL), or an object.  -1 after writing the reason. */
+static int get_params(json_object *o, const char *what, json_object **out,
+                      char *err, size_t errlen)
+{
+    json_object *v;
+
+    *out = NULL;
+    if (!json_object_object_get_ex(o, "params", &v))
+        return 0;
+    if (!json_object_is_type(v, json_type_object)) {
+        snprintf(err, errlen, "%sfield \"params\" must be an object", what);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* "operations": 1 to WP_MAX_STEPS objects {"operation":NAME[,"params":{...}]}. */
+static wp_code parse_steps(wp_request *req, json_object *steps, char *err, size_t errlen)
+{
+    size_t n;
+
+    if (!json_object_is_type(steps, json_type_array) ||
+        (n = json_object_array_length(steps)) < 1 || n > WP_MAX_STEPS) {
+        snprintf(err, errlen, "field \"operations\" must be an array of 1 to %d steps",
+                 WP_MAX_STEPS);
+        return WP_BAD_REQUEST;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_object *s = json_object_array_get_idx(steps, i);
+        char what[48];
+
+        snprintf(what, sizeof(what), "operations[%zu]: ", i);
+        req->err_step = (int)i;
+        if (!json_object_is_type(s, json_type_object)) {
+            snprintf(err, errlen, "%sa step must be an object", what);
+            return WP_BAD_REQUEST;
+        }
+        if (get_string(s, "operation", true, &req->step_operation[i], err, errlen) < 0 ||
+            get_params(s, what, &req->step_params[i], err, errlen) < 0)
+            return WP_BAD_REQUEST;
+    }
+    req->err_step = -1;
+    req->nsteps = n;
+    req->operation = "chain";
+    return WP_OK;
+}
+
 static wp_code parse_shared_buffer(wp_request *req, char *err, size_t errlen)
 {
     json_object *o = req->obj, *v;
     const char *access;
     uint64_t id;
     bool present, has_off, has_len;
+    wp_code rc;
 
-    if (get_string(o, "operation", true, &req->operation, err, errlen) < 0 ||
-        get_string(o, "file_path", true, &req->file_path, err, errlen) < 0 ||
+    if (json_object_object_get_ex(o, "operations", &v)) {
+        if (json_object_object_get_ex(o, "operation", NULL) ||
+            json_object_object_get_ex(o, "params", NULL)) {
+            snprintf(err, errlen, "a chain (\"operations\") has no \"operation\" or "
+                     "\"params\" of its own: each step has its own");
+            return WP_BAD_REQUEST;
+        }
+        if ((rc = parse_steps(req, v, err, errlen)) != WP_OK)
+            return rc;
+    } else if (get_string(o, "operation", true, &req->operation, err, errlen) < 0 ||
+               get_params(o, "", &req->params, err, errlen) < 0) {
+        return WP_BAD_REQUEST;
+    }
+    if (get_string(o, "file_path", true, &req->file_path, err, errlen) < 0 ||
         get_string(o, "host_path", false, &req->host_path, err, errlen) < 0 ||
         get_string(o, "access", false, &access, err, errlen) < 0 ||
         get_u64(o, "buffer_size", true, INT64_MAX, &present, &req->buffer_size,
@@ -323,13 +384,6 @@ static wp_code parse_shared_buffer(wp_request *req, char *err, size_t errlen)
         get_bool(o, "async", &req->async, err, errlen) < 0)
         return WP_BAD_REQUEST;
     req->buffer_id = (uint32_t)id;
-    if (json_object_object_get_ex(o, "params", &v)) {
-        if (!json_object_is_type(v, json_type_object)) {
-            snprintf(err, errlen, "field \"params\" must be an object");
-            return WP_BAD_REQUEST;
-        }
-        req->params = v;
-    }
     if (!access)
         req->access = WP_ACCESS_DEFAULT;
     else if (strcmp(access, "read") == 0)
@@ -360,6 +414,7 @@ wp_code wp_request_parse(const char *line, size_t len, wp_request *req,
     char shown[4 * ECHO_CHARS];
 
     memset(req, 0, sizeof(*req));
+    req->err_step = -1;
     err[0] = '\0';
     req->obj = parse_object(line, len, err, errlen);
     if (!req->obj)
@@ -498,6 +553,12 @@ char *wp_response_success(bool has_id, uint64_t id, json_object *result)
 char *wp_response_error(bool has_id, uint64_t id, wp_code code,
                         const char *message)
 {
+    return wp_response_error_at(has_id, id, code, message, -1);
+}
+
+char *wp_response_error_at(bool has_id, uint64_t id, wp_code code,
+                           const char *message, int step)
+{
     json_object *o = response_head(has_id, id, "error");
     json_object *e = json_object_new_object();
     char *line = NULL;
@@ -506,6 +567,8 @@ char *wp_response_error(bool has_id, uint64_t id, wp_code code,
         goto out;
     json_object_object_add(e, "code", json_object_new_string(wp_code_name(code)));
     json_object_object_add(e, "message", message_string(message ? message : ""));
+    if (step >= 0)
+        json_object_object_add(e, "step", json_object_new_int(step));
     json_object_object_add(o, "error", e);
     e = NULL;
     line = answer_line(o);

@@ -16,6 +16,8 @@
 
 /* Protocol version reported by "hello". */
 #define WP_PROTOCOL_VERSION 1
+/* Steps a chain ("operations") may have. */
+#define WP_MAX_STEPS 16
 /* Longest line, counting its '\n'. */
 #define WP_MAX_LINE 65536
 /* request_id must stay below 2^53 so that every JSON peer reads it exactly. */
@@ -60,7 +62,7 @@ typedef struct {
     /* hello */
     const char *token;          /* NULL when absent */
     /* shared_buffer */
-    const char *operation;
+    const char *operation;      /* "chain" for a request with "operations" */
     const char *file_path;
     const char *host_path;      /* NULL when absent */
     uint64_t buffer_size;
@@ -70,6 +72,11 @@ typedef struct {
     bool has_range;
     uint64_t offset, length;
     bool async;                 /* answer "accepted" at once, work as a job */
+    /* a chain: its steps, in order (nsteps 0: a single "operation") */
+    size_t nsteps;
+    const char *step_operation[WP_MAX_STEPS];
+    json_object *step_params[WP_MAX_STEPS];     /* NULL when absent */
+    int err_step;               /* the step a parse error is about; -1: none */
     /* job */
     wp_job_action job_action;
     uint64_t job_id;            /* 0 for list */
@@ -102,6 +109,9 @@ void wp_request_release(wp_request *req);
 char *wp_response_success(bool has_id, uint64_t id, json_object *result);
 char *wp_response_error(bool has_id, uint64_t id, wp_code code,
                         const char *message);
+/* The same with "step":step in the error (a chain's failing step); step < 0: none. */
+char *wp_response_error_at(bool has_id, uint64_t id, wp_code code,
+                           const char *message, int step);
 
 /* {"request_id":N,"status":"accepted","job":{"job_id":J}}: an async request taken. */
 char *wp_response_accepted(bool has_id, uint64_t id, uint64_t job_id);
