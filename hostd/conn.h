@@ -52,6 +52,7 @@ struct conn {
     bool requested;             /* sent a whole request line once */
     bool gone;                  /* closed (it lives on while requests hold it) */
     bool unread;                /* its socket may hold bytes not read yet (LOOP_EDGE) */
+    bool drain;                 /* a short read says nothing: read to 0 or EAGAIN (LOOP_DRAIN) */
     bool backlog;               /* on the server's list of connections with work left */
     bool attention;             /* on the server's attention list (under its lock) */
     struct conn *prev, *next;   /* every connection */

@@ -20,8 +20,13 @@
 
 #include "plat.h"
 
-/* LOOP_GONE is only reported: the peer hung up both ways, or the socket failed. */
-enum { LOOP_READ = 1, LOOP_WRITE = 2, LOOP_GONE = 4, LOOP_EDGE = 8 };
+/*
+ * Only reported: LOOP_GONE, the peer hung up both ways or the socket
+ * failed; LOOP_DRAIN, with LOOP_EDGE, a read that comes back short may
+ * have left something all the same (the peer's end of stream, an error,
+ * urgent data): read until a read returns 0 or would block.
+ */
+enum { LOOP_READ = 1, LOOP_WRITE = 2, LOOP_GONE = 4, LOOP_EDGE = 8, LOOP_DRAIN = 16 };
 
 /*
  * A watched socket.  The caller embeds one per socket (in its connection)

@@ -81,8 +81,10 @@ void loop_free(struct loop *l)
 
 static uint32_t to_epoll(int mask)
 {
+    /* Edge-triggered, the end of stream and urgent data come as edges of
+     * their own; a read may stop short before either. */
     return (mask & LOOP_READ ? EPOLLIN : 0) | (mask & LOOP_WRITE ? EPOLLOUT : 0) |
-           (mask & LOOP_EDGE ? EPOLLET : 0);
+           (mask & LOOP_EDGE ? EPOLLET | EPOLLRDHUP | EPOLLPRI : 0);
 }
 
 int loop_add(struct loop *l, struct loop_item *it, plat_sock sock, int mask)
@@ -168,7 +170,8 @@ int loop_wait(struct loop *l, struct loop_event *ev, int max, int timeout_ms)
         }
         ev[out].item = l->got[i].data.ptr;
         ev[out].mask = (e & EPOLLIN ? LOOP_READ : 0) | (e & EPOLLOUT ? LOOP_WRITE : 0) |
-                       (e & (EPOLLHUP | EPOLLERR) ? LOOP_GONE : 0);
+                       (e & (EPOLLHUP | EPOLLERR) ? LOOP_GONE : 0) |
+                       (e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI) ? LOOP_DRAIN : 0);
         out++;
     }
     return out;

@@ -499,8 +499,10 @@ static void on_readable(struct server *s, struct conn *c)
         close_conn(s, c, n == 0 ? "disconnected" : "connection failed");
         return;
     }
-    /* A short read took all there was: what comes next is reported anew. */
-    if ((size_t)n < avail)
+    /* A short read took all there was: what comes next is reported anew.
+     * Not so once the peer has shut its end or sent urgent data: the
+     * read stops short before those, and they are reported only once. */
+    if ((size_t)n < avail && !c->drain)
         c->unread = false;
     wp_frame_commit(f, (size_t)n);
     t = handle_lines(s, c, f);
@@ -513,7 +515,9 @@ static void on_event(struct server *s, struct conn *c, int mask)
 {
     /* Held across: handling the read may close it. */
     conn_ref(c);
-    if (mask & LOOP_READ) {
+    if (mask & LOOP_DRAIN)
+        c->drain = true;
+    if (mask & (LOOP_READ | LOOP_DRAIN)) {
         c->unread = true;
         on_readable(s, c);
     }

@@ -64,7 +64,10 @@ int wp_code_errno(wp_code code)
 /*
  * A tokener costs four allocations, one of them big enough to make malloc
  * tidy its free lists: as much as the parse of a short line.  One is kept
- * between parses, taken and given back atomically (any thread).
+ * between parses, taken and given back atomically (any thread).  Only one
+ * that parsed a whole object goes back: json_tokener_reset() leaves some
+ * state of a parse cut short (a pending high surrogate, in json-c 0.16),
+ * which would change how the next line's \u escapes decode.
  */
 static _Atomic(json_tokener *) spare_tokener;
 
@@ -80,8 +83,13 @@ static json_tokener *tokener_get(void)
 
 static void tokener_put(json_tokener *tok)
 {
-    json_tokener *old = atomic_exchange(&spare_tokener, tok);
+    json_tokener *old;
 
+    if (json_tokener_get_error(tok) != json_tokener_success) {
+        json_tokener_free(tok);
+        return;
+    }
+    old = atomic_exchange(&spare_tokener, tok);
     if (old)
         json_tokener_free(old);
 }

@@ -4,7 +4,8 @@
  * read its answers is dropped without holding anyone up, a small request
  * is not kept waiting behind big ones, thousands of connections are served
  * by a handful of threads, a later hello with a wrong token is refused, and
- * a burst of pipelined lines is answered whole and in order.
+ * a burst of pipelined lines is answered whole and in order, and neither
+ * a client's end of stream nor urgent data is lost between reads.
  * Each test that needs other settings starts a daemon of its own.
  */
 #include "config.h"
@@ -504,6 +505,53 @@ START_TEST(test_server_pipelined_burst)
 }
 END_TEST
 
+/*
+ * What edge-triggered reading must not miss: a request followed at once by
+ * the end of the client's stream is answered and the connection closed;
+ * half a line then a close is closed; a request after urgent data (which
+ * stops a read short of what follows) is answered.
+ */
+START_TEST(test_server_end_of_stream_and_urgent_data)
+{
+    int fd = tu_connect(tu_port());
+    char lines[100 * 40], *resp;
+    size_t len = 0;
+
+    /* Lines and the end of stream in one go: they arrive as one edge. */
+    for (int i = 1; i <= 100; i++)
+        len += (size_t)snprintf(lines + len, sizeof(lines) - len,
+                                "{\"api\":\"ping\",\"request_id\":%d}\n", i);
+    ck_assert_int_eq(send(fd, lines, len, MSG_NOSIGNAL), (ssize_t)len);
+    shutdown(fd, SHUT_WR);
+    for (int i = 1; i <= 100; i++) {
+        resp = recv_line_within(fd, 10);
+        ck_assert_msg(resp && strstr(resp, "\"pong\":true"), "ping %d before EOF: %s", i, resp);
+        free(resp);
+    }
+    ck_assert_msg(closed_within(fd, 5), "not closed after the client's end of stream");
+    close(fd);
+
+    fd = tu_connect(tu_port());
+    ck_assert_int_eq(send(fd, "{\"api\":\"pi", 11, MSG_NOSIGNAL), 11);
+    shutdown(fd, SHUT_WR);
+    ck_assert_msg(closed_within(fd, 5), "not closed after half a line and EOF");
+    close(fd);
+
+    fd = tu_connect(tu_port());
+    tu_send_line(fd, "{\"api\":\"ping\",\"request_id\":1}");
+    ck_assert_int_eq(send(fd, "!", 1, MSG_OOB | MSG_NOSIGNAL), 1);
+    tu_send_line(fd, "{\"api\":\"ping\",\"request_id\":2}");
+    for (int i = 1; i <= 2; i++) {
+        char want[32];
+        resp = recv_line_within(fd, 10);
+        snprintf(want, sizeof(want), "\"request_id\":%d", i);
+        ck_assert_msg(resp && strstr(resp, want), "request %d after urgent data: %s", i, resp);
+        free(resp);
+    }
+    close(fd);
+}
+END_TEST
+
 static Suite *server_suite(void)
 {
     Suite *s = suite_create("server");
@@ -519,6 +567,7 @@ static Suite *server_suite(void)
     tcase_add_test(tc, test_server_busy_beyond_max_connections);
     tcase_add_test(tc, test_server_wrong_token_after_good_hello);
     tcase_add_test(tc, test_server_pipelined_burst);
+    tcase_add_test(tc, test_server_end_of_stream_and_urgent_data);
     suite_add_tcase(s, tc);
     return s;
 }
