@@ -86,6 +86,11 @@ def main():
     check(c, "long host path of multibyte characters",
           dumps(sb(host_path="C:\\temp\\" + "\U0001f600" * 300)), "path_not_allowed")
     check(c, "escaped lone surrogate", b'{"api":"\\ud800x","request_id":1}', "unknown_api")
+    # A line cut after a high surrogate leaves nothing for the next line's
+    # escapes: \udc00 alone is U+FFFD, not the second half of U+10000.
+    check(c, "line cut after a high surrogate", b'{"api":"x\\ud800', "bad_request")
+    check(c, "low surrogate on the next line", b'{"api":"\\udc00x","request_id":1}',
+          "unknown_api", "\ufffdx")
     check(c, "stray byte json-c refuses", b'{"api":"\xff","request_id":1}', "bad_request")
     check(c, "control characters", dumps({"api": "\x01\x1b[31m", "request_id": 1}),
           "unknown_api")
