@@ -20,9 +20,10 @@ struct mapcache_entry {
     dev_t dev;
     ino_t ino;
     off_t size;
-    mode_t mode;            /* with uid and gid: as last opened */
+    mode_t mode;            /* with uid, gid and key: as last opened */
     uid_t uid;
     gid_t gid;
+    struct mapcache_key key;
     bool write;
     bool dead;              /* never hand out again; free at last put */
     int fd;                 /* a duplicate, to notice unlink and resize */
@@ -76,7 +77,18 @@ static struct mapcache_entry *lru_idle_locked(void)
     return best;
 }
 
-static struct mapcache_entry *entry_new(int fd, const struct stat *st, bool write)
+/* What mapcache_find compares, from an open that succeeded just now. */
+static void entry_opened(struct mapcache_entry *e, const struct stat *st,
+                         const struct mapcache_key *key)
+{
+    e->mode = st->st_mode;
+    e->uid = st->st_uid;
+    e->gid = st->st_gid;
+    e->key = *key;
+}
+
+static struct mapcache_entry *entry_new(int fd, const struct stat *st,
+                                        const struct mapcache_key *key, bool write)
 {
     struct mapcache_entry *e = calloc(1, sizeof(*e));
     int prot = write ? PROT_READ | PROT_WRITE : PROT_READ;
@@ -92,9 +104,7 @@ static struct mapcache_entry *entry_new(int fd, const struct stat *st, bool writ
     e->dev = st->st_dev;
     e->ino = st->st_ino;
     e->size = st->st_size;
-    e->mode = st->st_mode;
-    e->uid = st->st_uid;
-    e->gid = st->st_gid;
+    entry_opened(e, st, key);
     e->write = write;
     e->refs = 1;
     return e;
@@ -105,7 +115,8 @@ fail:
     return NULL;
 }
 
-struct mapcache_entry *mapcache_get(int fd, const struct stat *st, bool write,
+struct mapcache_entry *mapcache_get(int fd, const struct stat *st,
+                                    const struct mapcache_key *key, bool write,
                                     void **base, bool *fresh)
 {
     struct mapcache_entry *e, *victim;
@@ -115,10 +126,7 @@ struct mapcache_entry *mapcache_get(int fd, const struct stat *st, bool write,
     for (e = entries; e; e = e->next)
         if (e->dev == st->st_dev && e->ino == st->st_ino && e->write == write) {
             if (e->size == st->st_size) {
-                /* Opened just now with these: what mapcache_find compares. */
-                e->mode = st->st_mode;
-                e->uid = st->st_uid;
-                e->gid = st->st_gid;
+                entry_opened(e, st, key);
                 e->refs++;
                 pthread_mutex_unlock(&lock);
                 *base = e->base;
@@ -130,7 +138,7 @@ struct mapcache_entry *mapcache_get(int fd, const struct stat *st, bool write,
     pthread_mutex_unlock(&lock);
 
     /* Map outside the lock: a large mmap must not hold up other requests. */
-    e = entry_new(fd, st, write);
+    e = entry_new(fd, st, key, write);
     if (!e)
         return NULL;
     *fresh = true;
@@ -149,15 +157,20 @@ struct mapcache_entry *mapcache_get(int fd, const struct stat *st, bool write,
     return e;
 }
 
-struct mapcache_entry *mapcache_find(const struct stat *st, bool write, int *fd)
+struct mapcache_entry *mapcache_find(const struct stat *st, const struct mapcache_key *key,
+                                     bool write, int *fd)
 {
     struct mapcache_entry *e;
 
+    if (key->mnt_id == 0 || st->st_nlink != 1)
+        return NULL;
     pthread_mutex_lock(&lock);
     for (e = entries; e; e = e->next)
         if (e->dev == st->st_dev && e->ino == st->st_ino && e->write == write &&
             e->size == st->st_size && e->mode == st->st_mode && e->uid == st->st_uid &&
-            e->gid == st->st_gid && st->st_nlink == 1) {
+            e->gid == st->st_gid && e->key.mnt_id == key->mnt_id &&
+            e->key.ctime.tv_sec == key->ctime.tv_sec &&
+            e->key.ctime.tv_nsec == key->ctime.tv_nsec) {
             e->refs++;
             *fd = e->fd;
             break;

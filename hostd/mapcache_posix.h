@@ -7,11 +7,15 @@
  * processed again and again, so the POSIX layer keeps a file's mapping
  * after a request and reuses it when the same file (device, inode, size,
  * access) comes again.  Every request still looks the file up by its name
- * and checks what it finds; when that is a file the cache holds, unchanged
- * in everything that decides access (device, inode, size, type and mode,
- * owner and group, one link), the cache's descriptor serves and the
- * request opens nothing: an open, a stat and a close are most of what a
- * small request costs.  So what a request may touch never changes.  Reuse is safe because a MAP_SHARED mapping always shows the
+ * and checks what it finds; when that is a file the cache holds, reached
+ * through the same mount and unchanged since it was opened (device,
+ * inode, size, type and mode, owner and group, one link, and its change
+ * time, which moves with every chmod, chown, ACL, attribute or link
+ * change), the cache's descriptor serves and the request opens nothing:
+ * an open, a stat and a close are most of what a small request costs.
+ * What the open would decide then is what it decided for that descriptor;
+ * only a change of the system's security policy itself (an LSM's) is not
+ * seen until the entry goes (MAPCACHE_IDLE seconds unused).  Reuse is safe because a MAP_SHARED mapping always shows the
  * file's current bytes.
  *
  * An entry is dropped when the file is unlinked, resized or unused for
@@ -27,6 +31,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #define MAPCACHE_MAX 32
@@ -35,20 +40,34 @@
 struct mapcache_entry;
 
 /*
+ * Beside a file's stat, what a later request must find the same to use
+ * the cache's descriptor: the mount the file was reached through and its
+ * change time.  mnt_id 0: the open cannot vouch for them (the file changed
+ * while it was opened, or the kernel does not say), and nothing is reused
+ * without an open of its own.
+ */
+struct mapcache_key {
+    uint64_t mnt_id;
+    struct timespec ctime;
+};
+
+/*
  * A mapping of the whole file fd (described by st), from the cache or new
  * (the cache then keeps a duplicate of fd).  Returns the entry, holding a
  * reference, with its base address in *base and *fresh true when it was
  * mapped just now; NULL with errno set.
  */
-struct mapcache_entry *mapcache_get(int fd, const struct stat *st, bool write,
+struct mapcache_entry *mapcache_get(int fd, const struct stat *st,
+                                    const struct mapcache_key *key, bool write,
                                     void **base, bool *fresh);
 /*
- * The entry for st (a fresh fstatat of the file's name) if the cache holds
- * that file, unchanged as above, for this access; holding a reference
- * (mapcache_put), with the cache's descriptor of it in *fd (not to be
- * closed).  NULL when it holds none.
+ * The entry for st and key (a fresh look at the file's name) if the cache
+ * holds that file, unchanged as above, for this access; holding a
+ * reference (mapcache_put), with the cache's descriptor of it in *fd (not
+ * to be closed).  NULL when it holds none.
  */
-struct mapcache_entry *mapcache_find(const struct stat *st, bool write, int *fd);
+struct mapcache_entry *mapcache_find(const struct stat *st, const struct mapcache_key *key,
+                                     bool write, int *fd);
 /* Drop the reference; faulted: the mapping must not be used again. */
 void mapcache_put(struct mapcache_entry *e, bool faulted);
 /* Release entries whose file is gone, resized or idle. */

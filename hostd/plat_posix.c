@@ -28,6 +28,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "mapcache_posix.h"
@@ -40,6 +41,7 @@
 struct plat_file {
     int fd;
     struct stat st;
+    struct mapcache_key key;        /* for the mapping cache */
     struct mapcache_entry *cached;  /* fd is the cache's: put, not closed */
 };
 
@@ -399,14 +401,45 @@ static wp_code open_error(int e, const char *what, char *err, size_t errlen)
  * with *rc and the reason in err.  A file the mapping cache holds unchanged
  * is not opened: *cached is then its entry, and the descriptor the cache's.
  */
+/* fstatat of name (not following a link), and its key for the mapping cache. */
+static int look(int dfd, const char *name, struct stat *st, struct mapcache_key *key)
+{
+    struct statx sx;
+
+    if (statx(dfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_MNT_ID, &sx) < 0)
+        return -1;
+    memset(st, 0, sizeof(*st));
+    st->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+    st->st_ino = sx.stx_ino;
+    st->st_mode = sx.stx_mode;
+    st->st_nlink = sx.stx_nlink;
+    st->st_uid = sx.stx_uid;
+    st->st_gid = sx.stx_gid;
+    st->st_size = (off_t)sx.stx_size;
+    st->st_ctim.tv_sec = sx.stx_ctime.tv_sec;
+    st->st_ctim.tv_nsec = sx.stx_ctime.tv_nsec;
+    key->mnt_id = sx.stx_mask & STATX_MNT_ID ? sx.stx_mnt_id : 0;
+    key->ctime = st->st_ctim;
+    return 0;
+}
+
+/* Nothing that decides access changed between the look and the open. */
+static bool same_since(const struct stat *seen, const struct stat *st)
+{
+    return st->st_mode == seen->st_mode && st->st_uid == seen->st_uid &&
+           st->st_gid == seen->st_gid && st->st_ctim.tv_sec == seen->st_ctim.tv_sec &&
+           st->st_ctim.tv_nsec == seen->st_ctim.tv_nsec;
+}
+
 static int open_leaf(int dfd, const char *name, bool write, struct stat *st,
-                     struct mapcache_entry **cached, char *err, size_t errlen, wp_code *rc)
+                     struct mapcache_key *key, struct mapcache_entry **cached,
+                     char *err, size_t errlen, wp_code *rc)
 {
     struct stat seen;
     const char *why = NULL;
     int fd;
 
-    if (fstatat(dfd, name, &seen, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (look(dfd, name, &seen, key) < 0) {
         *rc = open_error(errno, name, err, errlen);
         return -1;
     }
@@ -419,7 +452,7 @@ static int open_leaf(int dfd, const char *name, bool write, struct stat *st,
         *rc = WP_PATH_NOT_ALLOWED;
         return -1;
     }
-    *cached = mapcache_find(&seen, write, &fd);
+    *cached = mapcache_find(&seen, key, write, &fd);
     if (*cached) {
         *st = seen;
         return fd;
@@ -446,6 +479,9 @@ static int open_leaf(int dfd, const char *name, bool write, struct stat *st,
         close(fd);
         return -1;
     }
+    /* Changed while being opened: the cache must not vouch for this open. */
+    if (!same_since(&seen, st))
+        key->mnt_id = 0;
     return fd;
 }
 
@@ -454,6 +490,7 @@ wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
 {
     char buf[4096], *comp, *next;
     struct mapcache_entry *cached;
+    struct mapcache_key key;
     struct open_root *kept;
     int root, dfd, fd, e;
     struct stat st;
@@ -480,7 +517,7 @@ wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
         }
         dfd = fd;
     }
-    fd = open_leaf(dfd, comp, write, &st, &cached, err, errlen, &rc);
+    fd = open_leaf(dfd, comp, write, &st, &key, &cached, err, errlen, &rc);
     if (dfd != root)
         close(dfd);
     root_put(root, kept);
@@ -497,6 +534,7 @@ wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
     }
     (*f)->fd = fd;
     (*f)->st = st;
+    (*f)->key = key;
     (*f)->cached = cached;
     *size = (uint64_t)st.st_size;
     return WP_OK;
@@ -519,7 +557,7 @@ wp_code plat_map_file(plat_file *f, uint64_t off, uint64_t len, bool write,
     void *base;
     bool fresh;
 
-    m->priv = mapcache_get(f->fd, &f->st, write, &base, &fresh);
+    m->priv = mapcache_get(f->fd, &f->st, &f->key, write, &base, &fresh);
     if (!m->priv) {
         snprintf(err, errlen, "mmap: %s", strerror(errno));
         return WP_IO_ERROR;
