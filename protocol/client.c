@@ -13,20 +13,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "client_int.h"
 #include "winapi.h"
 #include "wp_buf.h"
 #include "wp_conn.h"
 #include "wp_msg.h"
 #include "wp_path.h"
 #include "wp_token.h"
-
-struct winapi_client {
-    wp_conn *conn;
-    char *host;
-    int port;
-    char backing_dir[PATH_MAX];
-    char automount_root[PATH_MAX];
-};
 
 const char *winapi_last_error(void)
 {
@@ -209,34 +202,45 @@ void winapi_free_shared_buffer(winapi_shared_buffer_t *b)
     memset(b, 0, sizeof(*b));
 }
 
-/* Send req and turn the answer into 0 or -1/errno. */
-static int call(winapi_handle_t h, json_object *req, char **response)
+int client_call(winapi_handle_t h, json_object *req, uint64_t extra_ms,
+                wp_response *resp, char **line)
 {
-    wp_response resp;
-    char *line = NULL;
+    wp_response got;
+    char *raw = NULL;
     int r;
 
-    if (response)
-        *response = NULL;
-    r = wp_conn_call(h->conn, req, &resp, &line);
+    if (line)
+        *line = NULL;
+    if (resp)
+        memset(resp, 0, sizeof(*resp));
+    r = wp_conn_call_longer(h->conn, req, extra_ms, &got, &raw);
     json_object_put(req);
     if (r < 0)
         return -1;
-    if (!resp.success) {
+    if (!got.success) {
         wp_set_error("host %s:%d: %s: %s", h->host, h->port,
-                     wp_code_name(resp.code), resp.message);
-        errno = wp_code_errno(resp.code);
+                     wp_code_name(got.code), got.message);
+        errno = wp_code_errno(got.code);
         r = -1;
     }
-    wp_response_release(&resp);
-    if (response)
-        *response = line;
+    if (resp)
+        *resp = got;
     else
-        free(line);
+        wp_response_release(&got);
+    if (line)
+        *line = raw;
+    else
+        free(raw);
     return r;
 }
 
-static int add_params(json_object *req, const char *params_json)
+/* Send req and turn the answer into 0 or -1/errno. */
+static int call(winapi_handle_t h, json_object *req, char **response)
+{
+    return client_call(h, req, 0, NULL, response);
+}
+
+int client_add_params(json_object *req, const char *params_json)
 {
     json_object *p;
 
@@ -253,33 +257,31 @@ static int add_params(json_object *req, const char *params_json)
     return 0;
 }
 
-int winapi_request_path(winapi_handle_t h, const char *guest_path, uint64_t size,
-                        uint32_t buffer_id, const winapi_request_t *r,
-                        char **response)
+json_object *client_request_new(winapi_handle_t h, const char *guest_path, uint64_t size,
+                                uint32_t buffer_id, const winapi_request_t *r)
 {
     char host_path[WP_HOST_PATH_MAX], err[256];
     json_object *req;
 
-    if (response)
-        *response = NULL;
-    if (!h || !guest_path || !r || !r->operation) {
+    if (!h || !guest_path || !r) {
         wp_set_error("missing argument");
         errno = EINVAL;
-        return -1;
+        return NULL;
     }
     if (wp_path_guest_file_to_host(guest_path, h->automount_root, host_path,
                                    sizeof(host_path), err, sizeof(err)) < 0) {
         wp_set_error("%s: no host path: %s", guest_path, err);
         errno = EACCES;
-        return -1;
+        return NULL;
     }
     req = json_object_new_object();
     if (!req) {
         errno = ENOMEM;
-        return -1;
+        return NULL;
     }
     json_object_object_add(req, "api", json_object_new_string("shared_buffer"));
-    json_object_object_add(req, "operation", json_object_new_string(r->operation));
+    if (r->operation)
+        json_object_object_add(req, "operation", json_object_new_string(r->operation));
     json_object_object_add(req, "file_path", json_object_new_string(guest_path));
     json_object_object_add(req, "host_path", json_object_new_string(host_path));
     json_object_object_add(req, "buffer_size", json_object_new_int64((int64_t)size));
@@ -290,11 +292,28 @@ int winapi_request_path(winapi_handle_t h, const char *guest_path, uint64_t size
         json_object_object_add(req, "offset", json_object_new_int64((int64_t)r->offset));
         json_object_object_add(req, "length", json_object_new_int64((int64_t)r->length));
     }
-    if (add_params(req, r->params_json) < 0) {
+    if (r->operation && client_add_params(req, r->params_json) < 0) {
         json_object_put(req);
+        return NULL;
+    }
+    return req;
+}
+
+int winapi_request_path(winapi_handle_t h, const char *guest_path, uint64_t size,
+                        uint32_t buffer_id, const winapi_request_t *r,
+                        char **response)
+{
+    json_object *req;
+
+    if (response)
+        *response = NULL;
+    if (!r || !r->operation) {
+        wp_set_error("missing argument");
+        errno = EINVAL;
         return -1;
     }
-    return call(h, req, response);
+    req = client_request_new(h, guest_path, size, buffer_id, r);
+    return req ? call(h, req, response) : -1;
 }
 
 int winapi_request(winapi_handle_t h, const winapi_shared_buffer_t *b,

@@ -144,6 +144,59 @@ int winapi_request_json(winapi_handle_t handle, const char *json,
                         char **response);
 
 /*
+ * A chain: steps[0..nsteps) (1 to 16) run in order over one mapping of the
+ * file, as one request.  Each step's operation and params_json are its
+ * own; access and the range are steps[0]'s.  *response as above: on
+ * success its result holds "steps", one result per step; a failing
+ * step's error holds "step", its index.
+ */
+int winapi_chain_path(winapi_handle_t handle, const char *guest_path,
+                      uint64_t size, uint32_t buffer_id,
+                      const winapi_request_t *steps, size_t nsteps, char **response);
+
+/*
+ * Jobs (version 2): a request the host answers at once and works on in
+ * the background.  Every call here is thread-safe on one handle.
+ */
+typedef struct {
+    uint64_t job_id;
+    char state[16];             /* "queued", "running", "done", "failed", "cancelled" */
+    char operation[64];         /* the request's, or "chain" */
+    uint64_t bytes_done;        /* progress, moving at least every MiB */
+    uint64_t bytes_total;
+    char *response;             /* once ended: the request's whole response (JSON); else NULL */
+} winapi_job_t;
+
+/*
+ * Submit req (or, when nsteps > 0, the chain steps[0..nsteps)) for the
+ * file at guest_path as a job.  What is wrong with it fails here at once,
+ * as winapi_request_path() would; else *job_id is set and 0 returned.
+ */
+int winapi_submit_path(winapi_handle_t handle, const char *guest_path,
+                       uint64_t size, uint32_t buffer_id,
+                       const winapi_request_t *steps, size_t nsteps, uint64_t *job_id);
+/* winapi_submit_path() for a buffer from winapi_alloc_shared_buffer(), one request. */
+int winapi_submit(winapi_handle_t handle, const winapi_shared_buffer_t *buffer,
+                  const winapi_request_t *req, uint64_t *job_id);
+
+/*
+ * The job's state and progress now (status), when it ends or after
+ * timeout_ms (wait; -1: 30 s, the host's default), or after asking it to
+ * stop (cancel: it stops within 100 ms, its state becomes "cancelled" and
+ * its response the error cancelled, ECANCELED).  0 with *job filled
+ * (release it with winapi_job_release), or -1 with errno: ENOENT for an
+ * unknown job or one ended longer ago than the host keeps it.
+ */
+int winapi_job_status(winapi_handle_t handle, uint64_t job_id, winapi_job_t *job);
+int winapi_job_wait(winapi_handle_t handle, uint64_t job_id, int timeout_ms,
+                    winapi_job_t *job);
+int winapi_job_cancel(winapi_handle_t handle, uint64_t job_id, winapi_job_t *job);
+/* Every job the host keeps: *jobs (free with winapi_job_list_free) and *count. */
+int winapi_job_list(winapi_handle_t handle, winapi_job_t **jobs, size_t *count);
+void winapi_job_release(winapi_job_t *job);
+void winapi_job_list_free(winapi_job_t *jobs, size_t count);
+
+/*
  * Buffer files that a killed program left behind: in dir (NULL: the
  * WINAPI_BACKING_DIR environment variable, else WINAPI_DEFAULT_BACKING_DIR),
  * every file named winapi_shared_buffer_{ID}_{PID} whose process is gone and

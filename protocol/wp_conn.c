@@ -491,6 +491,12 @@ static bool peer_closed(int fd)
 
 int wp_conn_call(wp_conn *c, json_object *req, wp_response *resp, char **line)
 {
+    return wp_conn_call_longer(c, req, 0, resp, line);
+}
+
+int wp_conn_call_longer(wp_conn *c, json_object *req, uint64_t extra_ms,
+                        wp_response *resp, char **line)
+{
     struct timespec deadline;
     struct waiter me = { 0 };
     char *out;
@@ -522,6 +528,12 @@ int wp_conn_call(wp_conn *c, json_object *req, wp_response *resp, char **line)
     *tail = &me;
     gen = c->gen;
     deadline = deadline_in(c->timeout_s);
+    deadline.tv_sec += (time_t)(extra_ms / 1000);
+    deadline.tv_nsec += (long)(extra_ms % 1000) * 1000000;
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+    }
     pthread_mutex_unlock(&c->lock);
 
     pthread_mutex_lock(&c->send_lock);

@@ -38,6 +38,9 @@ void wp_conn_free(wp_conn *c);
  * closed, and every caller waiting on it fails with EPROTO.
  */
 int wp_conn_call(wp_conn *c, json_object *req, wp_response *resp, char **line);
+/* The same, waiting extra_ms longer than the timeout (a job "wait" that the host holds). */
+int wp_conn_call_longer(wp_conn *c, json_object *req, uint64_t extra_ms,
+                        wp_response *resp, char **line);
 
 /* The calling thread's last failure reason ("" if none); see winapi_last_error(). */
 const char *wp_error(void);

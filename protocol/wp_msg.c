@@ -634,6 +634,15 @@ int wp_response_parse(const char *line, size_t len, wp_response *resp)
         !json_object_is_type(v, json_type_string))
         goto bad;
     status = json_object_get_string(v);
+    if (strcmp(status, "accepted") == 0) {
+        resp->success = resp->accepted = true;
+        if (!json_object_object_get_ex(resp->obj, "job", &v) ||
+            !wp_json_get_u64(v, "job_id", WP_MAX_REQUEST_ID, &resp->job_id) ||
+            resp->job_id == 0)
+            goto bad;
+        resp->message = "";
+        return 0;
+    }
     if (strcmp(status, "success") == 0) {
         resp->success = true;
         if (!json_object_object_get_ex(resp->obj, "result", &resp->result) ||

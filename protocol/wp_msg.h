@@ -125,8 +125,10 @@ typedef struct {
     json_object *obj;           /* owned */
     bool has_request_id;
     uint64_t request_id;
-    bool success;
-    json_object *result;        /* success: borrowed from obj */
+    bool success;               /* "success", or "accepted" */
+    bool accepted;              /* "accepted": an async request taken as job_id */
+    uint64_t job_id;
+    json_object *result;        /* "success": borrowed from obj; NULL when accepted */
     wp_code code;               /* failure: the code (WP_INTERNAL if unknown) */
     const char *message;        /* failure: the message, never NULL */
 } wp_response;

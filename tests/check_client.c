@@ -564,6 +564,100 @@ START_TEST(test_client_handle_shared_by_eight_threads)
 }
 END_TEST
 
+/* A chain through the library: fill, then the sha256 of what fill wrote. */
+START_TEST(test_client_chain)
+{
+    winapi_handle_t h = open_default();
+    winapi_shared_buffer_t b;
+    winapi_request_t steps[] = {
+        { .operation = "fill", .params_json = "{\"pattern\":1684234849}" },
+        { .operation = "checksum", .params_json = "{\"algorithm\":\"sha256\"}" },
+    };
+    winapi_request_t bad[] = { { .operation = "process" }, { .operation = "nope" } };
+    char sha[65], *resp;
+    json_object *o, *st, *v;
+
+    ck_assert_int_eq(winapi_alloc_shared_buffer(h, 1 << 20, &b), 0);
+    ck_assert_msg(winapi_chain_path(h, b.file_path, b.size, b.buffer_id, steps, 2, &resp) == 0,
+                  "chain: %s", winapi_last_error());
+    ck_assert_int_eq(memcmp(b.data, "abcdabcd", 8), 0);
+    tu_sha256_hex(b.file_path, sha);
+    o = json_tokener_parse(resp);
+    ck_assert(json_object_object_get_ex(o, "result", &v));
+    ck_assert(json_object_object_get_ex(v, "steps", &st));
+    ck_assert_int_eq((int)json_object_array_length(st), 2);
+    ck_assert(json_object_object_get_ex(json_object_array_get_idx(st, 1), "checksum", &v));
+    ck_assert_str_eq(json_object_get_string(v), sha);
+    json_object_put(o);
+    free(resp);
+    ck_assert_int_eq(winapi_chain_path(h, b.file_path, b.size, b.buffer_id, bad, 2, &resp), -1);
+    ck_assert_int_eq(errno, EOPNOTSUPP);
+    ck_assert_msg(resp && strstr(resp, "\"step\":1"), "failing step not named: %s", resp);
+    free(resp);
+    ck_assert_int_eq(winapi_chain_path(h, b.file_path, b.size, b.buffer_id, steps, 0, NULL), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    winapi_free_shared_buffer(&b);
+    winapi_close(h);
+}
+END_TEST
+
+/*
+ * Jobs through the library: a 4 GiB job runs with progress, a wait times
+ * out, cancel stops it, a small one's wait brings its response, list
+ * shows both, an unknown job is ENOENT.
+ */
+START_TEST(test_client_jobs)
+{
+    winapi_handle_t h = open_default();
+    winapi_request_t sum = { .operation = "checksum", .params_json = "{\"algorithm\":\"sha256\"}" };
+    winapi_shared_buffer_t b;
+    winapi_job_t j, *all;
+    uint64_t big, small;
+    size_t n, seen = 0;
+    char guest[4096];
+
+    tu_make_sparse("jobs-big", 4LL << 30);
+    snprintf(guest, sizeof(guest), "%s/jobs-big", tu_env("WINAPI_BACKING_DIR"));
+    ck_assert_msg(winapi_submit_path(h, guest, 4ULL << 30, 1, &sum, 1, &big) == 0,
+                  "submit: %s", winapi_last_error());
+    ck_assert_int_eq(winapi_job_wait(h, big, 200, &j), 0);
+    ck_assert_str_eq(j.state, "running");
+    ck_assert_str_eq(j.operation, "checksum");
+    ck_assert(j.bytes_total == 4ULL << 30 && j.bytes_done > 0 && !j.response);
+    ck_assert_int_eq(winapi_job_cancel(h, big, &j), 0);
+    winapi_job_release(&j);
+    for (int i = 0; i < 100; i++) {
+        ck_assert_int_eq(winapi_job_status(h, big, &j), 0);
+        if (strcmp(j.state, "running") != 0)
+            break;
+        winapi_job_release(&j);
+        usleep(1000);
+    }
+    ck_assert_str_eq(j.state, "cancelled");
+    ck_assert_msg(j.response && strstr(j.response, "\"cancelled\""), "response %s", j.response);
+    winapi_job_release(&j);
+
+    ck_assert_int_eq(winapi_alloc_shared_buffer(h, 1 << 20, &b), 0);
+    ck_assert_int_eq(winapi_submit(h, &b, &sum, &small), 0);
+    ck_assert_int_eq(winapi_job_wait(h, small, -1, &j), 0);
+    ck_assert_str_eq(j.state, "done");
+    ck_assert_msg(j.response && strstr(j.response, "\"checksum\""), "response %s", j.response);
+    winapi_job_release(&j);
+    ck_assert_int_eq(winapi_job_list(h, &all, &n), 0);
+    for (size_t i = 0; i < n; i++)
+        seen += all[i].job_id == big || all[i].job_id == small;
+    ck_assert_int_eq((int)seen, 2);
+    winapi_job_list_free(all, n);
+    ck_assert_int_eq(winapi_job_status(h, small + 1000, &j), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    snprintf(guest, sizeof(guest), "%s/absent", tu_env("WINAPI_BACKING_DIR"));
+    ck_assert_int_eq(winapi_submit_path(h, guest, 4096, 1, &sum, 1, &small), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    winapi_free_shared_buffer(&b);
+    winapi_close(h);
+}
+END_TEST
+
 static Suite *client_suite(void)
 {
     Suite *s = suite_create("client");
@@ -588,6 +682,8 @@ static Suite *client_suite(void)
     tcase_add_test(tc, test_client_token);
     tcase_add_test(tc, test_client_token_with_nul_refused);
     tcase_add_test(tc, test_client_handle_shared_by_eight_threads);
+    tcase_add_test(tc, test_client_chain);
+    tcase_add_test(tc, test_client_jobs);
     suite_add_tcase(s, tc);
     return s;
 }
