@@ -115,7 +115,7 @@ int winapi_open(const winapi_options_t *opts, winapi_handle_t *handle)
     }
     h->conn = wp_conn_new(h->host, h->port, token,
                           o->timeout > 0 ? o->timeout : WINAPI_DEFAULT_TIMEOUT);
-    free(token);
+    h->token = token;
     if (!h->conn)
         goto fail;
     *handle = h;
@@ -136,6 +136,7 @@ void winapi_close(winapi_handle_t h)
         return;
     wp_conn_free(h->conn);
     free(h->host);
+    free(h->token);
     free(h);
 }
 
@@ -336,7 +337,7 @@ int winapi_process_shared_buffer(winapi_handle_t h, winapi_shared_buffer_t *b,
 
 int winapi_request_json(winapi_handle_t h, const char *json, char **response)
 {
-    json_object *req;
+    json_object *req, *api;
 
     if (response)
         *response = NULL;
@@ -351,5 +352,12 @@ int winapi_request_json(winapi_handle_t h, const char *json, char **response)
         errno = EINVAL;
         return -1;
     }
+    /* A hello without a token from a handle with one: the host would
+     * take it for a wrong token and close the connection. */
+    if (h->token && json_object_object_get_ex(req, "api", &api) &&
+        json_object_is_type(api, json_type_string) &&
+        strcmp(json_object_get_string(api), "hello") == 0 &&
+        !json_object_object_get_ex(req, "token", NULL))
+        json_object_object_add(req, "token", json_object_new_string(h->token));
     return call(h, req, response);
 }

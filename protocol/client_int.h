@@ -19,6 +19,7 @@ struct winapi_client {
     int port;
     char backing_dir[PATH_MAX];
     char automount_root[PATH_MAX];
+    char *token;                /* NULL: none */
 };
 
 /*

@@ -137,8 +137,9 @@ int winapi_request(winapi_handle_t handle, const winapi_shared_buffer_t *buffer,
 
 /*
  * Send a raw JSON line (without newline; a request_id, if any, is replaced by
- * the library's own) and return the raw response.  For ping, hello and
- * tools.  Same return convention as winapi_request_path().
+ * the library's own; a hello without a token gets the handle's, if it has
+ * one) and return the raw response.  For ping, hello and tools.  Same
+ * return convention as winapi_request_path().
  */
 int winapi_request_json(winapi_handle_t handle, const char *json,
                         char **response);
