@@ -109,6 +109,25 @@ void ajobs_free(struct ajobs *a)
     free(a);
 }
 
+/*
+ * Make room by forgetting the job that ended first (as if its TTL had
+ * passed): a table full of answers nobody asked for must not refuse new
+ * work.  False when every job is still at work.
+ */
+static bool evict_ended_locked(struct ajobs *a)
+{
+    struct ajob *oldest = NULL;
+
+    for (struct ajob *e = a->head; e; e = e->next)
+        if (!e->job && (!oldest || e->ended_ms < oldest->ended_ms))
+            oldest = e;
+    if (!oldest)
+        return false;
+    unlink_locked(a, oldest);
+    entry_free(oldest);
+    return true;
+}
+
 struct ajob *ajobs_add(struct ajobs *a, const char *operation, uint64_t bytes_total,
                        struct job *job)
 {
@@ -121,7 +140,7 @@ struct ajob *ajobs_add(struct ajobs *a, const char *operation, uint64_t bytes_to
     e->bytes_total = bytes_total;
     e->job = job;
     pthread_mutex_lock(&a->lock);
-    if (a->count >= a->max_jobs) {
+    if (a->count >= a->max_jobs && !evict_ended_locked(a)) {
         pthread_mutex_unlock(&a->lock);
         free(e->operation);
         free(e);

@@ -41,8 +41,9 @@ void ajobs_free(struct ajobs *a);
 
 /*
  * A new entry for job, which will work on bytes_total bytes for operation;
- * NULL when max_jobs exist already (the caller answers busy) or out of
- * memory.  Its id is new for the life of the daemon.
+ * when max_jobs exist already, the one that ended first is forgotten to
+ * make room; NULL when all are still at work (the caller answers busy) or
+ * out of memory.  Its id is new for the life of the daemon.
  */
 struct ajob *ajobs_add(struct ajobs *a, const char *operation, uint64_t bytes_total,
                        struct job *job);

@@ -71,6 +71,7 @@ struct server {
     struct conn *conns;
     int nconns;
     struct conn *backlog;           /* whole lines left to handle; holds a reference */
+    struct task *accepted;          /* async jobs answered this turn, to start at its end */
     int64_t next_sweep_ms;
     int64_t accept_paused_until;    /* 0: accepting */
     uint64_t inline_bytes;          /* small requests' work done on the loop this turn */
@@ -91,6 +92,7 @@ struct task {
     struct ajob *async;
     bool has_id;
     uint64_t id;
+    struct task *accepted_next;     /* on the server's list of jobs to start */
 };
 
 static void attention(struct server *s, struct conn *c)
@@ -217,7 +219,8 @@ static void answer_error(struct conn *c, const wp_request *req, wp_code code,
 static void dispatch_async(struct server *s, struct conn *c, wp_request *req)
 {
     bool has_id = req->has_request_id;
-    uint64_t id = req->request_id;
+    uint64_t id = req->request_id, cost = request_work(req) + REQUEST_FIXED_COST;
+    bool quick = request_is_quick(req);
     struct task *t = calloc(1, sizeof(*t));
     struct request *r = t ? request_new(s->cfg, req, c->peer) : NULL;
 
@@ -246,10 +249,31 @@ static void dispatch_async(struct server *s, struct conn *c, wp_request *req)
         return;
     }
     answer(c, wp_response_accepted(has_id, id, ajob_id(t->async)));
-    if (!jobs_submit(s->jobs, ajob_owner(t->async), &t->job))
-        /* Its queue full, it works here: it was accepted, and a retry
-         * would cost the client more than the wait. */
-        job_run_here(&t->job);
+    /* Started once this turn's answers are out: "accepted" waits for no
+     * worker's wake-up, and a small job then runs here, as a small
+     * synchronous request does. */
+    t->on_loop = quick && s->inline_bytes < INLINE_BYTES_PER_TURN;
+    if (t->on_loop)
+        s->inline_bytes += cost;
+    t->accepted_next = s->accepted;
+    s->accepted = t;
+}
+
+/* The async jobs this turn accepted: small ones run here, the rest queue. */
+static void start_accepted(struct server *s)
+{
+    struct task *list = s->accepted;
+
+    s->accepted = NULL;
+    while (list) {
+        struct task *t = list;
+        list = t->accepted_next;
+        /* A full queue: it works here all the same, being accepted already. */
+        if (t->on_loop || !jobs_submit(s->jobs, ajob_owner(t->async), &t->job)) {
+            t->on_loop = false;
+            job_run_here(&t->job);
+        }
+    }
 }
 
 static void dispatch(struct server *s, struct conn *c, wp_request *req)
@@ -495,8 +519,13 @@ static void on_readable(struct server *s, struct conn *c)
         settle(s, c, t);
         return;
     }
-    if (n <= 0) {
-        close_conn(s, c, n == 0 ? "disconnected" : "connection failed");
+    if (n == 0) {
+        /* The client's end of stream: what it was answered goes out first. */
+        settle(s, c, TURN_CLOSE);
+        return;
+    }
+    if (n < 0) {
+        close_conn(s, c, "connection failed");
         return;
     }
     /* A short read took all there was: what comes next is reported anew.
@@ -666,6 +695,7 @@ static void loop_turn(struct server *s)
     }
     take_attention(s);
     take_backlog(s);
+    start_accepted(s);
     now = conn_now_ms();
     /* Waits that timed out now; jobs ended longer ago than the TTL, with the sweep. */
     if (now >= s->next_sweep_ms || now >= ajobs_next_deadline(s->ajobs))
@@ -694,6 +724,7 @@ static void *loop_main(void *arg)
     while (s->conns)
         close_conn(s, s->conns, "closed: the host is stopping");
     take_backlog(s);
+    start_accepted(s);
     take_attention(s);
     return NULL;
 }

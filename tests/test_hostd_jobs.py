@@ -171,18 +171,25 @@ def main():
         ["sh", HOSTD_SH, "start", state_dir, "--max-jobs", "2", "--job-ttl", "1"]).split()[-1])
     try:
         lc = Conn(port)
-        ids = [lc.ask(**checksum(small, 65536, **{"async": True})).get("job", {}).get("job_id")
+        # Two jobs at work fill it: a third is busy.
+        ids = [lc.ask(**checksum(big, 16 * GIB, **{"async": True})).get("job", {}).get("job_id")
                for _ in range(2)]
         busy = lc.ask(**checksum(small, 65536, **{"async": True}))
         expect("beyond --max-jobs", busy.get("error", {}).get("code") == "busy", busy)
         for i in ids:
+            lc.job("cancel", i)
             lc.job("wait", i)
-        time.sleep(2.5)
-        gone = lc.job("status", ids[0])
-        expect("expired after --job-ttl", gone.get("error", {}).get("code") == "not_found", gone)
+        # Ended ones make room: the one that ended first is forgotten.
         again = lc.ask(**checksum(small, 65536, **{"async": True}))
-        expect("room again", again.get("status") == "accepted", again)
+        expect("room from ended jobs", again.get("status") == "accepted", again)
+        gone = lc.job("status", ids[0])
+        expect("the first ended forgotten", gone.get("error", {}).get("code") == "not_found", gone)
+        kept = lc.job("status", ids[1])
+        expect("the next one kept", state(kept) == "cancelled", kept)
         lc.job("wait", again["job"]["job_id"])
+        time.sleep(2.5)
+        gone = lc.job("status", again["job"]["job_id"])
+        expect("expired after --job-ttl", gone.get("error", {}).get("code") == "not_found", gone)
         lc.close()
     finally:
         subprocess.call(["sh", HOSTD_SH, "stop", state_dir])
