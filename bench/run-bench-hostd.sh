@@ -32,3 +32,5 @@ if command -v taskset >/dev/null && mask=$(taskset -p "$pid" | sed 's/.*: //'); 
 fi
 echo "--"
 "$bench" throughput
+echo "-- jobs"
+"$top_builddir/bench/bench_jobs"
