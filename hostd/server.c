@@ -544,16 +544,17 @@ static void on_event(struct server *s, struct conn *c, int mask)
 {
     /* Held across: handling the read may close it. */
     conn_ref(c);
-    if (mask & LOOP_DRAIN)
+    if (mask & (LOOP_DRAIN | LOOP_GONE))
         c->drain = true;
-    if (mask & (LOOP_READ | LOOP_DRAIN)) {
+    /* A hang-up is read like the rest: the lines before it are answered,
+     * then the read that finds it closes (WSAPoll reports a client's end
+     * of stream as a hang-up, with no readability). */
+    if (mask & (LOOP_READ | LOOP_DRAIN | LOOP_GONE)) {
         c->unread = true;
         on_readable(s, c);
     }
     if (!c->gone && (mask & LOOP_WRITE))
         settle(s, c, TURN_DRAINED);
-    else if (!c->gone && (mask & LOOP_GONE) && !(mask & LOOP_READ))
-        close_conn(s, c, "hung up");
     conn_unref(c);
 }
 
