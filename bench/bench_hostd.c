@@ -33,32 +33,13 @@
 
 #include <gcrypt.h>
 
+#include "stats.h"
 #include "winapi.h"
 
 #define PINGS 20000
 #define TURNS 20
 #define GIB (1024.0 * 1024 * 1024)
 
-static double now(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double pct(double *v, int n, double p)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return v[(int)(p * (n - 1))];
-}
 
 /* Read one '\n'-terminated line of known length n into buf. */
 static int recv_line(int fd, char *buf, size_t n)
@@ -198,14 +179,14 @@ static int bench_latency(winapi_handle_t h, double p50[KINDS], double p99[KINDS]
     for (int r = 0; r < TURNS; r++)
         for (int k = 0; k < KINDS; k++)
             for (int i = 0; i < per_turn; i++) {
-                double t0 = now();
+                double t0 = bench_now();
                 if (round_trip(k, &p, h, &b) < 0)
                     goto out;
-                t[k][r * per_turn + i] = (now() - t0) * 1e6;
+                t[k][r * per_turn + i] = (bench_now() - t0) * 1e6;
             }
     for (int k = 0; k < KINDS; k++) {
-        p50[k] = pct(t[k], TURNS * per_turn, 0.5);
-        p99[k] = pct(t[k], TURNS * per_turn, 0.99);
+        p50[k] = bench_pct(t[k], TURNS * per_turn, 0.5);
+        p99[k] = bench_pct(t[k], TURNS * per_turn, 0.99);
     }
     rc = 0;
 out:
@@ -232,7 +213,7 @@ static uint64_t read_all(const uint64_t *w, size_t n)
 
 static double median_of(double *v, int n)
 {
-    return pct(v, n, 0.5);
+    return bench_pct(v, n, 0.5);
 }
 
 #define ROUNDS 5
@@ -267,27 +248,27 @@ static int bench_throughput(winapi_handle_t h, size_t size)
         ((uint64_t *)b.data)[i] = i * 0x9e3779b97f4a7c15ull;
     /* Rounds alternate between the targets, so drift hits them alike. */
     for (int r = 0; r < ROUNDS; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         sink += read_all(b.data, size / 8);
-        mem[r] = now() - t0;
-        t0 = now();
+        mem[r] = bench_now() - t0;
+        t0 = bench_now();
         sink += map_and_read(&b);
-        fresh[r] = now() - t0;
+        fresh[r] = bench_now() - t0;
         for (int a = 0; a < 2; a++) {
             unsigned char digest[32];
-            t0 = now();
+            t0 = bench_now();
             gcry_md_hash_buffer(a ? GCRY_MD_SHA256 : GCRY_MD_CRC32, digest, b.data, size);
-            lib[a][r] = now() - t0;
+            lib[a][r] = bench_now() - t0;
         }
         for (int o = 0; o < 3; o++) {
             winapi_request_t req = { .operation = ops[o].op, .params_json = ops[o].params };
-            t0 = now();
+            t0 = bench_now();
             if (winapi_request(h, &b, &req, NULL) < 0) {
                 fprintf(stderr, "bench: %s: %s\n", ops[o].label, winapi_last_error());
                 winapi_free_shared_buffer(&b);
                 return -1;
             }
-            t[o][r] = now() - t0;
+            t[o][r] = bench_now() - t0;
         }
     }
     (void)sink;

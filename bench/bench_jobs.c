@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stats.h"
 #include "winapi.h"
 
 #define TURNS 20
@@ -32,26 +33,6 @@
 #define CANCELS 10
 #define IN_FLIGHT 1000
 
-static double now(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double pct(double *v, int n, double p)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return v[(int)(p * (n - 1))];
-}
 
 static void die(const char *what)
 {
@@ -85,24 +66,24 @@ static void bench_accept(winapi_handle_t h)
     for (int t = 0; t < TURNS; t++) {
         for (int i = 0; i < PER_TURN; i++) {
             char *resp;
-            double t0 = now();
+            double t0 = bench_now();
             if (winapi_request_json(h, "{\"api\":\"ping\"}", &resp) < 0)
                 die("ping");
-            ping[n + i] = now() - t0;
+            ping[n + i] = bench_now() - t0;
             free(resp);
         }
         for (int i = 0; i < PER_TURN; i++) {
-            double t0 = now();
+            double t0 = bench_now();
             if (winapi_request(h, &b, &sum, NULL) < 0)
                 die("checksum");
-            sync_rt[n + i] = now() - t0;
+            sync_rt[n + i] = bench_now() - t0;
         }
         for (int i = 0; i < PER_TURN; i++) {
             winapi_job_t j;
-            double t0 = now();
+            double t0 = bench_now();
             if (winapi_submit(h, &b, &sum, &job) < 0)
                 die("submit");
-            accept[n + i] = now() - t0;
+            accept[n + i] = bench_now() - t0;
             /* Not timed: the job's end, so that jobs do not pile up. */
             if (winapi_job_wait(h, job, -1, &j) < 0)
                 die("wait");
@@ -111,14 +92,14 @@ static void bench_accept(winapi_handle_t h)
         n += PER_TURN;
     }
     winapi_free_shared_buffer(&b);
-    double p50 = pct(ping, n, 0.5);
+    double p50 = bench_pct(ping, n, 0.5);
     printf("%-40s %10s %10s %8s\n", "round trips (us)", "p50", "p99", "/ ping");
     printf("%-40s %10.1f %10.1f %8.2f\n", "ping, synchronous", p50 * 1e6,
-           pct(ping, n, 0.99) * 1e6, 1.0);
+           bench_pct(ping, n, 0.99) * 1e6, 1.0);
     printf("%-40s %10.1f %10.1f %8.2f\n", "checksum 4 KiB, synchronous",
-           pct(sync_rt, n, 0.5) * 1e6, pct(sync_rt, n, 0.99) * 1e6, pct(sync_rt, n, 0.5) / p50);
+           bench_pct(sync_rt, n, 0.5) * 1e6, bench_pct(sync_rt, n, 0.99) * 1e6, bench_pct(sync_rt, n, 0.5) / p50);
     printf("%-40s %10.1f %10.1f %8.2f\n", "checksum 4 KiB, async: until accepted",
-           pct(accept, n, 0.5) * 1e6, pct(accept, n, 0.99) * 1e6, pct(accept, n, 0.5) / p50);
+           bench_pct(accept, n, 0.5) * 1e6, bench_pct(accept, n, 0.99) * 1e6, bench_pct(accept, n, 0.5) / p50);
 }
 
 static void bench_cancel(winapi_handle_t h)
@@ -142,7 +123,7 @@ static void bench_cancel(winapi_handle_t h)
             if (winapi_submit_path(h, path, size, 1, &sha, 1, &job) < 0)
                 die("submit");
             usleep(200 * 1000);
-            t0 = now();
+            t0 = bench_now();
             if (winapi_job_cancel(h, job, &j) < 0)
                 die("cancel");
             while (strcmp(j.state, "cancelled") != 0) {
@@ -150,12 +131,12 @@ static void bench_cancel(winapi_handle_t h)
                 if (winapi_job_status(h, job, &j) < 0)
                     die("status");
             }
-            lat[i] = now() - t0;
+            lat[i] = bench_now() - t0;
             done += j.bytes_done;
             winapi_job_release(&j);
         }
         snprintf(label, sizeof(label), "%d GiB", gib[g]);
-        double p50 = pct(lat, CANCELS, 0.5), p99 = pct(lat, CANCELS, 0.99);
+        double p50 = bench_pct(lat, CANCELS, 0.5), p99 = bench_pct(lat, CANCELS, 0.99);
         printf("%-40s %10.2f %10.2f %8.2f %10.0f\n", label, p50 * 1e3, p99 * 1e3,
                lat[CANCELS - 1] * 1e3, (double)done / CANCELS / (1 << 20));
         unlink(path);
@@ -172,11 +153,11 @@ static void bench_in_flight(winapi_handle_t h)
 
     if (winapi_alloc_shared_buffer(h, 65536, &b) < 0)
         die("alloc");
-    t0 = now();
+    t0 = bench_now();
     for (int i = 0; i < IN_FLIGHT; i++)
         if (winapi_submit(h, &b, &sum, &jobs[i]) < 0)
             die("submit");
-    double submitted = now() - t0;
+    double submitted = bench_now() - t0;
     for (int i = 0; i < IN_FLIGHT; i++) {
         winapi_job_t j;
         if (winapi_job_wait(h, jobs[i], -1, &j) < 0)
@@ -185,7 +166,7 @@ static void bench_in_flight(winapi_handle_t h)
             done += strcmp(j.state, "done") == 0 && j.response != NULL;
         winapi_job_release(&j);
     }
-    double all = now() - t0;
+    double all = bench_now() - t0;
     winapi_free_shared_buffer(&b);
     printf("%-40s %d submitted in %.1f ms, %d done, %d lost, all ended in %.1f ms\n",
            "1,000 jobs in flight", IN_FLIGHT, submitted * 1e3, done, lost, all * 1e3);
