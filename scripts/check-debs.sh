@@ -38,6 +38,13 @@ trap 'exit 1' INT TERM HUP
 
 [ "$(id -u)" = 0 ] || fail "run as root: it installs packages"
 ls "$debs"/winapifs_*.deb >/dev/null 2>&1 || fail "no packages in $debs (scripts/build-debs.sh)"
+# It purges what it installed: never a machine's own installation of them.
+for p in $pkgs; do
+    if dpkg -s "$p" >/dev/null 2>&1; then
+        pkgs=""   # the cleanup must not purge them either
+        fail "$p is installed on this machine; check-debs would replace and purge it (remove it first, or run in a fresh machine or container)"
+    fi
+done
 
 say "installing"
 export DEBIAN_FRONTEND=noninteractive
