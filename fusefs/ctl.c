@@ -1,8 +1,9 @@
 /*
  * ctl.c - the control attributes: take what was written to
- * user.winapi.process (parsed by ctl_parse.c), send it to the host through
- * libwinapi, record the outcome, and have the kernel's cache dropped if the
- * host may have written.
+ * user.winapi.process or submit (parsed by ctl_parse.c), have the host
+ * accept it as a job through libwinapi, and follow the job (ctl_job.c),
+ * which records the outcome and has the kernel's cache dropped if the host
+ * may have written.
  *
  * Writes through the mount go straight to the backing file (see ops.c), so
  * nothing needs flushing before the host maps it.  Pages dirtied through a
@@ -19,13 +20,16 @@
 #include <json-c/json.h>
 
 #include "ctl.h"
+#include "ctl_job.h"
 #include "ctl_parse.h"
+#include "wp_jobs.h"
 
 static const char *const status_names[] = {
     [NODE_IDLE] = "idle",
     [NODE_PROCESSING] = "processing",
     [NODE_PROCESSED] = "processed",
     [NODE_FAILED] = "failed",
+    [NODE_CANCELLED] = "cancelled",
 };
 
 bool ctl_is_control(const char *name)
@@ -44,41 +48,27 @@ static bool is_attr(const char *name, const char *what)
  * write.  Dropping a cache needlessly costs a re-read, keeping a stale one
  * costs correctness.
  */
-static bool may_write(const winapi_request_t *r)
+static bool step_may_write(const winapi_request_t *r)
 {
     static const char *const readers[] = { "process", "checksum", "stat" };
 
-    if (r->access && strcmp(r->access, "write") == 0)
-        return true;
     for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++)
         if (strcmp(r->operation, readers[i]) == 0)
             return false;
     return true;
 }
 
-/* ---- user.winapi.process ---- */
-
-static void status_begin(struct node *n)
+static bool may_write(const struct ctl_req *c)
 {
-    pthread_mutex_lock(&n->lock);
-    n->in_flight++;
-    pthread_mutex_unlock(&n->lock);
+    if (c->steps[0].access && strcmp(c->steps[0].access, "write") == 0)
+        return true;
+    for (size_t i = 0; i < c->nsteps; i++)
+        if (step_may_write(&c->steps[i]))
+            return true;
+    return false;
 }
 
-/*
- * Record the outcome; takes response.  Without a response (the host was
- * not reached or did not answer) result goes back to ENODATA, so that it
- * never shows an older request's answer as this one's.
- */
-static void status_end(struct node *n, bool ok, char *response)
-{
-    pthread_mutex_lock(&n->lock);
-    n->in_flight--;
-    n->status = ok ? NODE_PROCESSED : NODE_FAILED;
-    free(n->result);
-    n->result = response;
-    pthread_mutex_unlock(&n->lock);
-}
+/* ---- user.winapi.process and submit ---- */
 
 /*
  * Say when the host stops answering and when it answers again, once each:
@@ -98,8 +88,8 @@ static void log_host_state(struct wfs *fs, struct node *n, bool answered)
                  winapi_host(fs->host), winapi_port(fs->host));
 }
 
-/* Send c for n and wait.  0 or an errno, as SPEC maps the host's codes. */
-static int ctl_send(struct wfs *fs, struct node *n, const struct ctl_req *c)
+/* Have the host accept c for n as a job: 0 with *id, or an errno as SPEC maps the host's codes. */
+static int ctl_submit(struct wfs *fs, struct node *n, const struct ctl_req *c, uint64_t *id)
 {
     struct stat st;
     char *response = NULL;
@@ -108,46 +98,57 @@ static int ctl_send(struct wfs *fs, struct node *n, const struct ctl_req *c)
     err = node_stat(&fs->ns, n, &st, 0);
     if (err)
         return err;
-    status_begin(n);
-    rc = winapi_request_path(fs->host, n->backing_path, (uint64_t)st.st_size,
-                             n->buffer_id, &c->r, &response);
+    job_begin(n);
+    rc = wp_submit_path(fs->host, n->backing_path, (uint64_t)st.st_size, n->buffer_id,
+                        c->steps, c->nsteps, id, &response);
     err = rc == 0 ? 0 : errno ? errno : EIO;
     log_host_state(fs, n, rc == 0 || response != NULL);
-    status_end(n, rc == 0, response);
+    if (rc == 0)
+        job_started(n, *id);
+    else
+        job_end_failed(n, response);
     return err;
 }
 
 /*
- * Run what was written to user.winapi.process.  *job is set when the host
- * may have written the buffer: the caller must then have the cache dropped
- * before it answers.  Allocated before the host is asked, so that once the
- * host has written nothing can stop that.
+ * Run what was written to user.winapi.process (wait) or submit.  For
+ * process, *job is set when the host may have written the buffer: the
+ * caller must then have the cache dropped before it answers.  Allocated
+ * before the host is asked, so that once the host has written nothing can
+ * stop that.  A submitted job's watcher drops the cache itself.
  */
-static int ctl_process(struct wfs *fs, struct node *n, const char *value,
-                       size_t size, struct notify_job **job)
+static int ctl_process(struct wfs *fs, fuse_req_t req, struct node *n, const char *value,
+                       size_t size, bool wait, struct notify_job **job)
 {
     struct ctl_req c;
+    uint64_t id;
     int err;
 
     if (!node_is_reg(n))
         return node_is_dir(n) ? EISDIR : EPERM;
     err = ctl_parse(value, size, &c);
-    if (!err && may_write(&c.r) && !(*job = notify_job_new()))
+    if (!err && wait && may_write(&c) && !(*job = notify_job_new()))
         err = ENOMEM;
     if (!err)
-        err = ctl_send(fs, n, &c);
+        err = ctl_submit(fs, n, &c, &id);
+    if (!err)
+        err = wait ? job_wait(fs, req, n, id) : job_watch(fs, n, id, may_write(&c));
     ctl_req_free(&c);
     return err;
 }
 
 /* ---- the API ---- */
 
-int ctl_set(struct wfs *fs, struct node *n, const char *name,
+int ctl_set(struct wfs *fs, fuse_req_t req, struct node *n, const char *name,
             const char *value, size_t size, struct notify_job **job)
 {
     *job = NULL;
     if (is_attr(name, "process"))
-        return ctl_process(fs, n, value, size, job);
+        return ctl_process(fs, req, n, value, size, true, job);
+    if (is_attr(name, "submit"))
+        return ctl_process(fs, req, n, value, size, false, job);
+    if (is_attr(name, "cancel"))
+        return node_is_reg(n) ? job_cancel(fs, n) : EPERM;
     return EPERM;       /* read-only, or reserved */
 }
 
@@ -180,7 +181,7 @@ static int get_status(struct node *n, char **out)
     return dup_string(v, out);
 }
 
-int ctl_get(struct node *n, const char *name, char **value)
+int ctl_get(struct wfs *fs, struct node *n, const char *name, char **value)
 {
     char num[16];
 
@@ -199,6 +200,8 @@ int ctl_get(struct node *n, const char *name, char **value)
         return get_status(n, value);
     if (is_attr(name, "result"))
         return get_result(n, value);
-    /* process is write-only; the rest of the prefix is reserved. */
+    if (is_attr(name, "progress"))
+        return job_progress(fs, n, value);
+    /* process, submit and cancel are write-only; the rest of the prefix is reserved. */
     return ENODATA;
 }

@@ -49,23 +49,66 @@ static bool u64_field(json_object *v, uint64_t *out)
     return true;
 }
 
+/* A step's "params": an object, kept as text for the library. */
+static bool params_field(json_object *v, const char **out)
+{
+    if (!json_object_is_type(v, json_type_object))
+        return false;
+    /* The string lives as long as v. */
+    *out = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+    return *out != NULL;
+}
+
+/* One step of "operations": {"operation":NAME[,"params":{...}]}. */
+static bool parse_step(json_object *s, winapi_request_t *step)
+{
+    if (!json_object_is_type(s, json_type_object))
+        return false;
+    json_object_object_foreach(s, key, v) {
+        if (strcmp(key, "operation") == 0) {
+            step->operation = string_field(v);
+            if (!step->operation || !name_ok(step->operation))
+                return false;
+        } else if (strcmp(key, "params") != 0 || !params_field(v, &step->params_json)) {
+            return false;
+        }
+    }
+    return step->operation != NULL;
+}
+
+static bool parse_steps(struct ctl_req *c, json_object *v)
+{
+    size_t n;
+
+    if (!json_object_is_type(v, json_type_array))
+        return false;
+    n = json_object_array_length(v);
+    if (n < 1 || n > WP_MAX_STEPS || c->nsteps != 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!parse_step(json_object_array_get_idx(v, i), &c->steps[i]))
+            return false;
+    c->nsteps = n;
+    return true;
+}
+
 /* One member of the JSON form; false for a wrong type or unknown key. */
 static bool parse_member(struct ctl_req *c, const char *key, json_object *v,
-                         int *range_fields)
+                         int *range_fields, bool *single)
 {
-    winapi_request_t *r = &c->r;
+    winapi_request_t *r = &c->steps[0];
 
     if (strcmp(key, "operation") == 0) {
+        *single = true;
         r->operation = string_field(v);
         return r->operation && name_ok(r->operation);
     }
     if (strcmp(key, "params") == 0) {
-        if (!json_object_is_type(v, json_type_object))
-            return false;
-        /* The string lives as long as c->obj. */
-        r->params_json = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
-        return r->params_json != NULL;
+        *single = true;
+        return params_field(v, &r->params_json);
     }
+    if (strcmp(key, "operations") == 0)
+        return parse_steps(c, v);
     if (strcmp(key, "access") == 0) {
         r->access = string_field(v);
         return r->access &&
@@ -84,6 +127,7 @@ static int parse_json(struct ctl_req *c)
     json_tokener *tok = json_tokener_new();
     size_t len = strlen(c->text);
     int range_fields = 0;
+    bool single = false;
 
     if (!tok)
         return ENOMEM;
@@ -97,11 +141,16 @@ static int parse_json(struct ctl_req *c)
     if (!c->obj || !json_object_is_type(c->obj, json_type_object))
         return EINVAL;
     json_object_object_foreach(c->obj, key, v)
-        if (!parse_member(c, key, v, &range_fields))
+        if (!parse_member(c, key, v, &range_fields, &single))
             return EINVAL;
-    if (!c->r.operation || (range_fields != 0 && range_fields != 2))
+    if (range_fields != 0 && range_fields != 2)
         return EINVAL;
-    return 0;
+    if (c->nsteps == 0) {
+        c->nsteps = 1;
+        return c->steps[0].operation ? 0 : EINVAL;
+    }
+    /* A chain's steps carry the operations; the request, no other. */
+    return single ? EINVAL : 0;
 }
 
 int ctl_parse(const char *value, size_t size, struct ctl_req *c)
@@ -121,7 +170,8 @@ int ctl_parse(const char *value, size_t size, struct ctl_req *c)
         return ENOMEM;
     if (c->text[0] == '{')
         return parse_json(c);
-    c->r.operation = c->text;
+    c->steps[0].operation = c->text;
+    c->nsteps = 1;
     return name_ok(c->text) ? 0 : EINVAL;
 }
 

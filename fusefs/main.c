@@ -599,8 +599,10 @@ int main(int argc, char *argv[])
     }
 
     /* A signal (SIGTERM, SIGINT) ends the loop as cleanly as an unmount. */
+    watchers_init(&fs.watch);
     ret = session_loop(fs.se, &opts, cfg.max_threads_given) < 0 || fs.pt.refused;
 
+    watchers_stop(&fs.watch);
     notify_stop(&fs.notifier);
 err_out7:
     fuse_session_unmount(fs.se);

@@ -152,6 +152,7 @@ void node_free(struct node_ns *ns, struct node *n)
     xattr_clear(&n->xattrs);
     pthread_mutex_destroy(&n->lock);
     free(n->result);
+    free(n->progress);
     free(n->backing_path);
     free(n->host_path);
     free(n->target);
@@ -170,7 +171,7 @@ void node_all_insert(struct node_ns *ns, struct node *n)
 /* Free n if nothing refers to it any more.  ns->lock held. */
 void node_release(struct node_ns *ns, struct node *n)
 {
-    if (n == ns->root || n->nlink > 0 || n->nlookup > 0)
+    if (n == ns->root || n->nlink > 0 || n->nlookup > 0 || n->pins > 0)
         return;
     n->all_prev->all_next = n->all_next;
     n->all_next->all_prev = n->all_prev;
@@ -483,6 +484,21 @@ uint64_t node_id(const struct node_ns *ns, const struct node *n)
 void node_ref_locked(struct node *n)
 {
     n->nlookup++;
+}
+
+void node_pin(struct node_ns *ns, struct node *n)
+{
+    pthread_mutex_lock(&ns->lock);
+    n->pins++;
+    pthread_mutex_unlock(&ns->lock);
+}
+
+void node_unpin(struct node_ns *ns, struct node *n)
+{
+    pthread_mutex_lock(&ns->lock);
+    n->pins--;
+    node_release(ns, n);
+    pthread_mutex_unlock(&ns->lock);
 }
 
 int node_lookup(struct node_ns *ns, struct node *dir, const char *name,

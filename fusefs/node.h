@@ -41,7 +41,7 @@
 #include "xattr.h"
 
 enum node_status {
-    NODE_IDLE, NODE_PROCESSING, NODE_PROCESSED, NODE_FAILED
+    NODE_IDLE, NODE_PROCESSING, NODE_PROCESSED, NODE_FAILED, NODE_CANCELLED
 };
 
 struct node;
@@ -64,6 +64,7 @@ struct node {
     unsigned long nsubdirs;
     unsigned long nchildren;
     uint64_t nlookup;               /* the kernel's references */
+    unsigned pins;                  /* the daemon's own (a job being watched) */
     struct node *all_prev, *all_next;
 
     /* Fixed when created. */
@@ -92,6 +93,9 @@ struct node {
     enum node_status status;        /* outcome of the last finished request */
     unsigned in_flight;             /* requests sent and not yet answered */
     char *result;                   /* the last response line, or NULL */
+    uint64_t job_id;                /* the host's job for the last request, 0: none */
+    bool job_running;               /* and it has not ended yet */
+    char *progress;                 /* that job's last status once it ended, JSON */
 };
 
 struct node_ns {
@@ -198,6 +202,14 @@ void node_forget(struct node_ns *ns, struct node *n, uint64_t count);
 
 /* Take one more kernel reference (for readdirplus).  ns->lock held. */
 void node_ref_locked(struct node *n);
+
+/*
+ * Keep n alive while the daemon uses it outside any request (a job the
+ * mount watches), whatever the kernel forgets meanwhile; unpin frees an
+ * inode left with no name, no reference and no pin.
+ */
+void node_pin(struct node_ns *ns, struct node *n);
+void node_unpin(struct node_ns *ns, struct node *n);
 
 /*
  * Open a regular file: on the first open, a descriptor of its backing file

@@ -608,7 +608,7 @@ static void getxattr_control(fuse_req_t req, struct node *n, const char *name,
         reply_xattr(req, pt, strlen(pt), size);
         return;
     }
-    err = ctl_get(n, name, &value);
+    err = ctl_get(fs, n, name, &value);
     if (err)
         fuse_reply_err(req, err);
     else
@@ -658,7 +658,7 @@ static void setxattr_control(fuse_req_t req, fuse_ino_t ino, struct node *n,
 {
     struct wfs *fs = wfs_of(req);
     struct notify_job *job;
-    int err = ctl_set(fs, n, name, value, size, &job);
+    int err = ctl_set(fs, req, n, name, value, size, &job);
 
     /* The host may have written: the notifier drops the cache, then answers. */
     if (job)

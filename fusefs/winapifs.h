@@ -8,6 +8,7 @@
  *   passthrough.c  handing open files to the kernel
  *   xattr.c        stored user.* attributes
  *   ctl.c          the control attributes, which talk to the host via libwinapi
+ *   ctl_job.c      following the host's jobs of those requests to their end
  *   notify.c       the thread that drops the kernel's cache after host writes
  *
  * Calls go down this list's dependencies only: ops.c calls the others,
@@ -21,6 +22,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "ctl_job.h"
 #include "node.h"
 #include "notify.h"
 #include "winapi.h"
@@ -78,6 +80,7 @@ struct wfs {
     struct node_ns ns;
     winapi_handle_t host;
     struct notifier notifier;
+    struct watchers watch;                  /* of submitted jobs */
     struct fuse_session *se;
     struct fuse_conn_info_opts *conn_opts;  /* the user's -o max_write=... */
     unsigned readahead;                     /* bytes */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "client_int.h"
+#include "wp_jobs.h"
 #include "winapi.h"
 #include "wp_conn.h"
 #include "wp_msg.h"
@@ -73,17 +74,19 @@ int winapi_chain_path(winapi_handle_t h, const char *guest_path, uint64_t size,
     return req ? client_call(h, req, 0, NULL, response) : -1;
 }
 
-int winapi_submit_path(winapi_handle_t h, const char *guest_path, uint64_t size,
-                       uint32_t buffer_id, const winapi_request_t *steps, size_t nsteps,
-                       uint64_t *job_id)
+int wp_submit_path(winapi_handle_t h, const char *guest_path, uint64_t size,
+                   uint32_t buffer_id, const winapi_request_t *steps, size_t nsteps,
+                   uint64_t *job_id, char **response)
 {
     json_object *req = steps_request(h, guest_path, size, buffer_id, steps, nsteps);
     wp_response resp;
 
+    if (response)
+        *response = NULL;
     if (!req)
         return -1;
     json_object_object_add(req, "async", json_object_new_boolean(1));
-    if (client_call(h, req, 0, &resp, NULL) < 0) {
+    if (client_call(h, req, 0, &resp, response) < 0) {
         wp_response_release(&resp);
         return -1;
     }
@@ -97,7 +100,18 @@ int winapi_submit_path(winapi_handle_t h, const char *guest_path, uint64_t size,
     }
     *job_id = resp.job_id;
     wp_response_release(&resp);
+    if (response) {
+        free(*response);
+        *response = NULL;
+    }
     return 0;
+}
+
+int winapi_submit_path(winapi_handle_t h, const char *guest_path, uint64_t size,
+                       uint32_t buffer_id, const winapi_request_t *steps, size_t nsteps,
+                       uint64_t *job_id)
+{
+    return wp_submit_path(h, guest_path, size, buffer_id, steps, nsteps, job_id, NULL);
 }
 
 int winapi_submit(winapi_handle_t h, const winapi_shared_buffer_t *b,
