@@ -23,20 +23,32 @@ Each command prints what happened: a value, "OK", or the errno's name
   read_during_fill FILE N                readers hammer FILE while N fills
                                          change it; every read sees one
                                          whole pattern or another
+  setx_signalled FILE NAME VALUE SECS    setxattr(2), with a SIGALRM (which
+                                         does not restart it) after SECS:
+                                         "ERRNO MS", the outcome and how long
+                                         it took after the signal
+  progress_moves FILE                    user.winapi.progress twice, 0.5 s
+                                         apart: "moves" if bytes_done grew
 """
 import ctypes
 import errno
+import json
 import mmap
 import os
+import signal
 import struct
 import sys
 import threading
+import time
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.getxattr.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t]
 libc.getxattr.restype = ctypes.c_ssize_t
 libc.listxattr.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t]
 libc.listxattr.restype = ctypes.c_ssize_t
+libc.setxattr.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t,
+                          ctypes.c_int]
+libc.setxattr.restype = ctypes.c_int
 
 
 def ename(e):
@@ -207,6 +219,32 @@ def cmd_read_during_fill(path, n):
         print("\n".join(errors))
         sys.exit(1)
     print("OK")
+
+
+def cmd_setx_signalled(path, name, value, secs):
+    # Python's handlers do not ask for SA_RESTART, so the call returns EINTR;
+    # the handler itself runs only once it has returned.
+    signal.signal(signal.SIGALRM, lambda *_: None)
+    v = value.encode()
+    start = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, float(secs))
+    rc = libc.setxattr(path.encode(), name.encode(), v, len(v), 0)
+    e = ctypes.get_errno()
+    end = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    after = max(0.0, end - (start + float(secs)))
+    print("%s %d" % ("OK" if rc == 0 else ename(e), round(after * 1000)))
+
+
+def progress(path):
+    return json.loads(os.getxattr(path, "user.winapi.progress"))
+
+
+def cmd_progress_moves(path):
+    a = progress(path)
+    time.sleep(0.5)
+    b = progress(path)
+    print("moves" if b["bytes_done"] > a["bytes_done"] else "stuck: %s then %s" % (a, b))
 
 
 def main():
