@@ -139,6 +139,45 @@ check "setfattr killed by SIGINT" 130 "$rc"
 wait_for not_processing big
 check "Ctrl-C cancelled the host's job" cancelled "$(status big)"
 
+# --- the winapi command on files of the mount: through these attributes
+W=$top_builddir/tools/winapi
+out=$WINAPI_TEST_WORK/out
+err=$WINAPI_TEST_WORK/err
+"$W" process f checksum '{"algorithm":"sha256"}' > "$out" 2> "$err" || fail "winapi process FILE"
+check "winapi process FILE prints the result" "$(sha256sum < f | cut -d' ' -f1)" \
+    "$(json_field "$(cat "$out")" checksum)"
+check "and leaves the mount's status" processed "$(status f)"
+"$W" process w --chain '[{"operation":"fill","params":{"pattern":1128481603}},{"operation":"checksum","params":{"algorithm":"sha256"}}]' \
+    > "$out" 2> "$err" || fail "winapi process FILE --chain"
+check "a chain through the mount" "$(printf CCCCCCCC | sha256sum | cut -d' ' -f1)" \
+    "$(json_field "$(cat "$out")" steps 1 checksum)"
+"$W" process f nosuchop > "$out" 2> "$err"
+check "an unknown operation: exit 1" 1 "$?"
+grep -q "^winapi: f: Operation not supported: .*nosuchop" "$err" && ok "its message names the file" ||
+    fail "message: $(cat "$err")"
+"$W" process big checksum '{"algorithm":"sha256"}' --async > "$out" 2> "$err" ||
+    fail "winapi process FILE --async"
+job=$(json_field "$(cat "$out")" job_id)
+check "--async prints the file's job" "$(json_field "$(progress big)" job_id)" "$job"
+check "the host lists it" "$job" "$("$W" jobs | grep -o "\"job_id\":$job," | tr -dc 0-9)"
+wait_for running big
+"$W" cancel big > "$out" 2> "$err" || fail "winapi cancel FILE"
+check "winapi cancel FILE names the job" "$job" "$(json_field "$(cat "$out")" job_id)"
+check "and shows it cancelled" cancelled "$(json_field "$(cat "$out")" state)"
+"$W" wait big > "$out" 2> "$err"
+check "winapi wait FILE of a cancelled job: exit 1" 1 "$?"
+grep -q "^winapi: big: Operation canceled" "$err" && ok "its message" || fail "message: $(cat "$err")"
+check "wait of a file outside a mount" 1 "$("$W" wait /etc/passwd > /dev/null 2>&1; echo $?)"
+"$W" process g checksum --async > /dev/null && "$W" wait g > "$out" 2> "$err" ||
+    fail "winapi wait FILE"
+check "wait FILE prints the result" 1073741824 "$(json_field "$(cat "$out")" bytes_processed)"
+script -qec "'$W' process g checksum '{\"algorithm\":\"sha256\"}'" /dev/null > "$out" 2> "$err" \
+    < /dev/null || fail "winapi process FILE under script"
+tr '\r' '\n' < "$out" > "$out.lines"
+grep -q ' 100%  .*/s' "$out.lines" && ok "a progress bar for a file of the mount" ||
+    fail "no progress bar: $(cat "$out.lines")"
+grep -q '"bytes_processed":1073741824' "$out.lines" && ok "then the result" || fail "no result"
+
 # --- a submitted job is not the mount's: unmount leaves it running: unmount with one running
 setfattr -n user.winapi.submit -v "$SLOW" big
 t0=$(date +%s%N)

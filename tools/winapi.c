@@ -46,7 +46,8 @@ static const char usage_text[] =
 "                                the result JSON; --async prints the job instead\n"
 "  jobs                          every job the host keeps\n"
 "  wait JOB [--timeout MS]       the job's status when it ends (or after MS)\n"
-"  cancel JOB                    stop the job\n"
+"  wait FILE                     the result of the file's job, once it ended\n"
+"  cancel JOB|FILE               stop the job (the file's last one)\n"
 "  reap [--dry-run] [DIR]        remove buffer files of programs that are gone\n"
 "\n"
 "FILE is a file in a winapifs mount (asked through its attributes) or any\n"
@@ -307,7 +308,7 @@ static bool in_mount(const char *path)
     return getxattr(path, "user.winapi.buffer_id", v, sizeof(v)) > 0;
 }
 
-/* The JSON of one request, or a chain, for the mount's user.winapi.process. */
+/* The JSON of one request, or a chain, for the mount's user.winapi.submit. */
 static char *mount_request(const struct args *a, const char *op, const char *params)
 {
     json_object *o = json_object_new_object();
@@ -330,27 +331,122 @@ static char *mount_request(const struct args *a, const char *op, const char *par
     return text;
 }
 
+/* A control attribute's value as text in buf; -1 with errno. */
+static ssize_t get_attr(const char *file, const char *name, char *buf, size_t len)
+{
+    ssize_t n = getxattr(file, name, buf, len - 1);
+
+    if (n >= 0)
+        buf[n] = '\0';
+    return n;
+}
+
+/* The file's user.winapi.progress into *j; -1 with errno. */
+static int mount_progress(const char *file, winapi_job_t *j)
+{
+    char text[512];
+    json_object *o, *v;
+
+    memset(j, 0, sizeof(*j));
+    if (get_attr(file, "user.winapi.progress", text, sizeof(text)) < 0)
+        return -1;
+    o = json_tokener_parse(text);
+    if (!o) {
+        errno = EPROTO;
+        return -1;
+    }
+    if (json_object_object_get_ex(o, "job_id", &v))
+        j->job_id = (uint64_t)json_object_get_int64(v);
+    if (json_object_object_get_ex(o, "state", &v))
+        snprintf(j->state, sizeof(j->state), "%s", json_object_get_string(v));
+    if (json_object_object_get_ex(o, "bytes_done", &v))
+        j->bytes_done = (uint64_t)json_object_get_int64(v);
+    if (json_object_object_get_ex(o, "bytes_total", &v))
+        j->bytes_total = (uint64_t)json_object_get_int64(v);
+    json_object_put(o);
+    return 0;
+}
+
+static bool state_ended(const char *state)
+{
+    return strcmp(state, "done") == 0 || strcmp(state, "failed") == 0 ||
+           strcmp(state, "cancelled") == 0;
+}
+
+/*
+ * Follow the file's job until the mount says it ended, drawing progress on
+ * a terminal; Ctrl-C cancels it.  Prints the result as follow() does.
+ */
+static int follow_mount(const char *file)
+{
+    bool bar = isatty(STDERR_FILENO), cancelled = false;
+    struct timespec pause = { 0, PROGRESS_MS * 1000000L };
+    char result[65536];
+    double t0 = now_s();
+    winapi_job_t j;
+
+    for (;;) {
+        if (mount_progress(file, &j) < 0)
+            return fail(file, "%s", strerror(errno));
+        if (state_ended(j.state))
+            break;
+        if (interrupted && !cancelled) {
+            cancelled = true;
+            if (setxattr(file, "user.winapi.cancel", "1", 1, 0) < 0)
+                return fail(file, "cannot cancel its job: %s", strerror(errno));
+        }
+        if (bar)
+            draw_progress(&j, t0);
+        nanosleep(&pause, NULL);
+    }
+    if (bar) {
+        draw_progress(&j, t0);
+        fputc('\n', stderr);
+    }
+    if (cancelled)
+        return fail(file, "interrupted: job %llu cancelled", (unsigned long long)j.job_id);
+    if (get_attr(file, "user.winapi.result", result, sizeof(result)) < 0)
+        return fail(file, "%s", strerror(errno));
+    return show_response(file, result, strcmp(j.state, "cancelled") == 0 ? ECANCELED : EIO);
+}
+
+/* Print the file's job as "winapi process --async" does: {"job_id":J}. */
+static int print_mount_job(const char *file)
+{
+    winapi_job_t j;
+
+    if (mount_progress(file, &j) < 0)
+        return fail(file, "%s", strerror(errno));
+    printf("{\"job_id\":%llu}\n", (unsigned long long)j.job_id);
+    return 0;
+}
+
+/*
+ * Submit through the file's attributes, then follow the job: the mount
+ * records its end (and drops its cache) as for a setfattr of process.
+ */
 static int process_in_mount(const struct args *a, const char *file, const char *op,
                             const char *params)
 {
-    char *req, result[65536];
-    ssize_t n;
-    int e = 0;
+    static char before[65536], result[65536];
+    char *req;
+    int e;
 
-    if (a->async)
-        return fail(file, "%s", "--async through a mount is not there yet: use the backing "
-                    "file (getfattr -n user.winapi.backing_path) or run without --async");
     req = mount_request(a, op, params);
     if (!req)
         return fail(file, "%s", strerror(ENOMEM));
-    if (setxattr(file, "user.winapi.process", req, strlen(req), 0) < 0)
-        e = errno;
+    if (get_attr(file, "user.winapi.result", before, sizeof(before)) < 0)
+        before[0] = '\0';
+    e = setxattr(file, "user.winapi.submit", req, strlen(req), 0) < 0 ? errno : 0;
     free(req);
-    n = getxattr(file, "user.winapi.result", result, sizeof(result) - 1);
-    if (n < 0)
-        return fail(file, "%s", strerror(e ? e : errno));
-    result[n] = '\0';
-    return show_response(file, result, e);
+    if (e) {
+        /* What the host answered, if it answered: the result changed. */
+        if (get_attr(file, "user.winapi.result", result, sizeof(result)) >= 0 &&
+            strcmp(result, before) != 0)
+            return show_response(file, result, e);
+        return fail(file, "%s", strerror(e));
+    }
+    return a->async ? print_mount_job(file) : follow_mount(file);
 }
 
 /* Parse the --chain text into steps; the texts live in *keep (free it). */
@@ -423,10 +519,6 @@ static int cmd_process(winapi_handle_t h, const struct args *a)
         return usage_error("%s", "process FILE OPERATION [PARAMS-JSON], or FILE --chain JSON");
     if (stat(file, &st) < 0)
         return fail(file, "%s", strerror(errno));
-    if (in_mount(file))
-        return process_in_mount(a, file, op, params);
-    if (absolute(file, path, sizeof(path)) < 0)
-        return fail(file, "%s", strerror(errno));
     if (a->chain) {
         if ((rc = chain_steps(file, a->chain, steps, &n, &keep)) != 0) {
             json_object_put(keep);
@@ -441,6 +533,15 @@ static int cmd_process(winapi_handle_t h, const struct args *a)
     steps[0].has_range = a->has_offset;
     steps[0].offset = a->offset;
     steps[0].length = a->length;
+    if (in_mount(file)) {
+        rc = process_in_mount(a, file, op, params);
+        json_object_put(keep);
+        return rc;
+    }
+    if (absolute(file, path, sizeof(path)) < 0) {
+        json_object_put(keep);
+        return fail(file, "%s", strerror(errno));
+    }
     /* Through a job whether or not --async: its progress is what the bar shows. */
     if (winapi_submit_path(h, path, (uint64_t)st.st_size, 1, steps, n, &job) < 0) {
         rc = fail(file, "%s: %s", strerror(errno), winapi_last_error());
@@ -456,10 +557,45 @@ static int cmd_process(winapi_handle_t h, const struct args *a)
 
 /* ---- jobs, wait, cancel, ping, hello, reap ------------------------------ */
 
-static int job_arg(const struct args *a, uint64_t *job)
+/* JOB: a job id; or *file: a file of a winapifs mount, whose job it is. */
+static int job_arg(const struct args *a, uint64_t *job, const char **file)
 {
-    if (a->npos != 2 || !parse_u64(a->pos[1], job) || *job == 0)
-        return usage_error("%s JOB: expected a job id", a->pos[0]);
+    *file = NULL;
+    if (a->npos != 2)
+        return usage_error("%s JOB|FILE: expected a job id or a file in a mount", a->pos[0]);
+    if (parse_u64(a->pos[1], job) && *job > 0)
+        return 0;
+    if (access(a->pos[1], F_OK) < 0)
+        return usage_error("%s %s: neither a job id nor a file", a->pos[0], a->pos[1]);
+    if (!in_mount(a->pos[1]))
+        return fail(a->pos[1], "not a file of a winapifs mount: give its job id");
+    *file = a->pos[1];
+    return 0;
+}
+
+/* wait or cancel for a file of a mount, through its attributes. */
+static int file_job(const char *file, bool cancel)
+{
+    winapi_job_t j;
+
+    if (!cancel)
+        return follow_mount(file);
+    /*
+     * A setfattr of process holds the file's inode lock while it waits, and
+     * this one waits with it: such a job is cancelled by its id (winapi(1)).
+     */
+    if (setxattr(file, "user.winapi.cancel", "1", 1, 0) < 0)
+        return fail(file, "%s", strerror(errno));
+    /* The host stops it within 100 ms; show it stopped, as the mount sees it. */
+    for (int i = 0; i < 50; i++) {
+        struct timespec pause = { 0, 20 * 1000000L };
+        if (mount_progress(file, &j) < 0)
+            return fail(file, "%s", strerror(errno));
+        if (state_ended(j.state))
+            break;
+        nanosleep(&pause, NULL);
+    }
+    printf("{\"job_id\":%llu,\"state\":\"%s\"}\n", (unsigned long long)j.job_id, j.state);
     return 0;
 }
 
@@ -482,11 +618,14 @@ static int cmd_job(winapi_handle_t h, const struct args *a, bool cancel)
 {
     winapi_job_t j;
     uint64_t job;
+    const char *file;
     char what[40];
-    int rc = job_arg(a, &job);
+    int rc = job_arg(a, &job, &file);
 
     if (rc)
         return rc;
+    if (file)
+        return file_job(file, cancel);
     snprintf(what, sizeof(what), "job %llu", (unsigned long long)job);
     if ((cancel ? winapi_job_cancel(h, job, &j) : winapi_job_wait(h, job, a->timeout_ms, &j)) < 0)
         return fail(what, "%s: %s", strerror(errno), winapi_last_error());
