@@ -23,6 +23,7 @@
 #include "ctl_job.h"
 #include "ctl_parse.h"
 #include "wp_jobs.h"
+#include "wp_ops.h"
 
 static const char *const status_names[] = {
     [NODE_IDLE] = "idle",
@@ -43,27 +44,16 @@ static bool is_attr(const char *name, const char *what)
 }
 
 /*
- * Whether the host may write the buffer.  The built-in readers leave it
- * alone unless asked for write access; anything else (fill, a plugin) may
- * write.  Dropping a cache needlessly costs a re-read, keeping a stale one
- * costs correctness.
+ * Whether the host may write the buffer: asked to, or a step that writes
+ * or that the protocol's table does not know (a plugin).  Dropping a cache
+ * needlessly costs a re-read, keeping a stale one costs correctness.
  */
-static bool step_may_write(const winapi_request_t *r)
-{
-    static const char *const readers[] = { "process", "checksum", "stat" };
-
-    for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++)
-        if (strcmp(r->operation, readers[i]) == 0)
-            return false;
-    return true;
-}
-
 static bool may_write(const struct ctl_req *c)
 {
-    if (c->steps[0].access && strcmp(c->steps[0].access, "write") == 0)
+    if (c->work.access == WP_ACCESS_WRITE)
         return true;
-    for (size_t i = 0; i < c->nsteps; i++)
-        if (step_may_write(&c->steps[i]))
+    for (size_t i = 0; i < ctl_steps(c); i++)
+        if (wp_op_may_write(ctl_step_operation(c, i)))
             return true;
     return false;
 }
@@ -99,8 +89,8 @@ static int ctl_submit(struct wfs *fs, struct node *n, const struct ctl_req *c, u
     if (err)
         return err;
     job_begin(n);
-    rc = wp_submit_path(fs->host, n->backing_path, (uint64_t)st.st_size, n->buffer_id,
-                        c->steps, c->nsteps, id, &response);
+    rc = wp_submit_work(fs->host, n->backing_path, (uint64_t)st.st_size, n->buffer_id,
+                        &c->work, id, &response);
     err = rc == 0 ? 0 : errno ? errno : EIO;
     log_host_state(fs, n, rc == 0 || response != NULL);
     if (rc == 0)

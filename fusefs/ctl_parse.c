@@ -6,13 +6,17 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 
 #include "ctl_parse.h"
+#include "wp_ops.h"
 
+/*
+ * An operation name goes into the request and the daemon's log: printable
+ * and without what would need escaping.
+ */
 static bool name_ok(const char *s)
 {
     size_t n = strlen(s);
@@ -25,109 +29,45 @@ static bool name_ok(const char *s)
     return true;
 }
 
-/* A JSON string without an embedded NUL, which C would cut short. */
-static const char *string_field(json_object *v)
+size_t ctl_steps(const struct ctl_req *c)
 {
-    const char *s;
-
-    if (!json_object_is_type(v, json_type_string))
-        return NULL;
-    s = json_object_get_string(v);
-    return strlen(s) == (size_t)json_object_get_string_len(v) ? s : NULL;
+    return c->work.nsteps ? c->work.nsteps : 1;
 }
 
-static bool u64_field(json_object *v, uint64_t *out)
+const char *ctl_step_operation(const struct ctl_req *c, size_t i)
 {
-    int64_t x;
+    return c->work.nsteps ? c->work.step_operation[i] : c->work.operation;
+}
 
-    if (!json_object_is_type(v, json_type_int))
-        return false;
-    x = json_object_get_int64(v);
-    if (x < 0)
-        return false;
-    *out = (uint64_t)x;
+static json_object *step_params(const struct ctl_req *c, size_t i)
+{
+    return c->work.nsteps ? c->work.step_params[i] : c->work.params;
+}
+
+/* The members a value may have: the work of a request, nothing of the file's. */
+static bool keys_ok(json_object *obj)
+{
+    static const char *const keys[] = {
+        "operation", "params", "operations", "access", "offset", "length",
+    };
+
+    json_object_object_foreach(obj, key, v) {
+        size_t i;
+        (void)v;
+        for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+            if (strcmp(key, keys[i]) == 0)
+                break;
+        if (i == sizeof(keys) / sizeof(keys[0]))
+            return false;   /* a typo ("param") should not pass unnoticed */
+    }
     return true;
-}
-
-/* A step's "params": an object, kept as text for the library. */
-static bool params_field(json_object *v, const char **out)
-{
-    if (!json_object_is_type(v, json_type_object))
-        return false;
-    /* The string lives as long as v. */
-    *out = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
-    return *out != NULL;
-}
-
-/* One step of "operations": {"operation":NAME[,"params":{...}]}. */
-static bool parse_step(json_object *s, winapi_request_t *step)
-{
-    if (!json_object_is_type(s, json_type_object))
-        return false;
-    json_object_object_foreach(s, key, v) {
-        if (strcmp(key, "operation") == 0) {
-            step->operation = string_field(v);
-            if (!step->operation || !name_ok(step->operation))
-                return false;
-        } else if (strcmp(key, "params") != 0 || !params_field(v, &step->params_json)) {
-            return false;
-        }
-    }
-    return step->operation != NULL;
-}
-
-static bool parse_steps(struct ctl_req *c, json_object *v)
-{
-    size_t n;
-
-    if (!json_object_is_type(v, json_type_array))
-        return false;
-    n = json_object_array_length(v);
-    if (n < 1 || n > WP_MAX_STEPS || c->nsteps != 0)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!parse_step(json_object_array_get_idx(v, i), &c->steps[i]))
-            return false;
-    c->nsteps = n;
-    return true;
-}
-
-/* One member of the JSON form; false for a wrong type or unknown key. */
-static bool parse_member(struct ctl_req *c, const char *key, json_object *v,
-                         int *range_fields, bool *single)
-{
-    winapi_request_t *r = &c->steps[0];
-
-    if (strcmp(key, "operation") == 0) {
-        *single = true;
-        r->operation = string_field(v);
-        return r->operation && name_ok(r->operation);
-    }
-    if (strcmp(key, "params") == 0) {
-        *single = true;
-        return params_field(v, &r->params_json);
-    }
-    if (strcmp(key, "operations") == 0)
-        return parse_steps(c, v);
-    if (strcmp(key, "access") == 0) {
-        r->access = string_field(v);
-        return r->access &&
-               (strcmp(r->access, "read") == 0 || strcmp(r->access, "write") == 0);
-    }
-    if (strcmp(key, "offset") == 0 || strcmp(key, "length") == 0) {
-        (*range_fields)++;
-        r->has_range = 1;
-        return u64_field(v, key[0] == 'o' ? &r->offset : &r->length);
-    }
-    return false;   /* a typo ("param") should not pass unnoticed */
 }
 
 static int parse_json(struct ctl_req *c)
 {
     json_tokener *tok = json_tokener_new();
     size_t len = strlen(c->text);
-    int range_fields = 0;
-    bool single = false;
+    char err[256];
 
     if (!tok)
         return ENOMEM;
@@ -138,19 +78,16 @@ static int parse_json(struct ctl_req *c)
         c->obj = NULL;
     }
     json_tokener_free(tok);
-    if (!c->obj || !json_object_is_type(c->obj, json_type_object))
+    if (!c->obj || !json_object_is_type(c->obj, json_type_object) || !keys_ok(c->obj) ||
+        wp_work_parse(c->obj, &c->work, err, sizeof(err)) != WP_OK)
         return EINVAL;
-    json_object_object_foreach(c->obj, key, v)
-        if (!parse_member(c, key, v, &range_fields, &single))
+    for (size_t i = 0; i < ctl_steps(c); i++) {
+        const wp_op *op = wp_op_find(ctl_step_operation(c, i));
+        if (!name_ok(ctl_step_operation(c, i)) ||
+            (op && wp_op_check_params(op, step_params(c, i), err, sizeof(err)) < 0))
             return EINVAL;
-    if (range_fields != 0 && range_fields != 2)
-        return EINVAL;
-    if (c->nsteps == 0) {
-        c->nsteps = 1;
-        return c->steps[0].operation ? 0 : EINVAL;
     }
-    /* A chain's steps carry the operations; the request, no other. */
-    return single ? EINVAL : 0;
+    return 0;
 }
 
 int ctl_parse(const char *value, size_t size, struct ctl_req *c)
@@ -158,6 +95,7 @@ int ctl_parse(const char *value, size_t size, struct ctl_req *c)
     size_t start = 0, end = size;
 
     memset(c, 0, sizeof(*c));
+    c->work.api = WP_API_SHARED_BUFFER;
     /* "setfattr -v $(cat file)" and echo leave blanks; they mean nothing. */
     while (start < end && isspace((unsigned char)value[start]))
         start++;
@@ -170,8 +108,7 @@ int ctl_parse(const char *value, size_t size, struct ctl_req *c)
         return ENOMEM;
     if (c->text[0] == '{')
         return parse_json(c);
-    c->steps[0].operation = c->text;
-    c->nsteps = 1;
+    c->work.operation = c->text;
     return name_ok(c->text) ? 0 : EINVAL;
 }
 

@@ -5,6 +5,11 @@
  * whose "operation" and "params" may instead be a chain:
  * "operations":[{"operation":...,"params":{...}},...] (1 to WP_MAX_STEPS).
  *
+ * The object's members are read by protocol/'s wp_work_parse(), as the
+ * host reads them in a request, and known operations' parameters are
+ * checked against protocol/'s table of operations, so a value is refused
+ * here for what the host would refuse it.
+ *
  * Apart from ctl.c, which needs FUSE and the namespace, so that the parser
  * of untrusted input can be tested and fuzzed alone (tests/fuzz/fuzz_xattr.c).
  * No I/O, no state: thread-safe.
@@ -15,7 +20,6 @@
 #include <stddef.h>
 #include <json-c/json.h>
 
-#include "winapi.h"
 #include "wp_msg.h"
 
 /* Longest operation name. */
@@ -25,24 +29,26 @@
 struct ctl_req {
     char *text;                 /* the value, NUL-terminated and trimmed */
     json_object *obj;           /* when the value was JSON */
-    /*
-     * The steps: one, or a chain's.  steps[0] also carries the access and
-     * range of the whole request.  Strings point into text or obj.
-     */
-    winapi_request_t steps[WP_MAX_STEPS];
-    size_t nsteps;
+    /* The work, as wp_work_parse() leaves it; strings point into text or obj. */
+    wp_request work;
 };
 
 /*
  * Parse size bytes of value into c.  Blanks around the value mean nothing;
  * a NUL inside it, an empty value, a name with blanks, quotes or
  * backslashes, JSON that is not one object, an unknown key (a typo such as
- * "param"), a wrong type, half a range, both "operation" and "operations"
- * or a chain of no or too many steps is EINVAL.  Returns 0 or a
- * positive errno (EINVAL, ENOMEM); whatever it returns, ctl_req_free(c)
+ * "param"), anything wp_work_parse() refuses (a wrong type, half a range,
+ * both "operation" and "operations", a chain of no or too many steps) and
+ * a known operation's parameter of the wrong type is EINVAL.  Returns 0 or
+ * a positive errno (EINVAL, ENOMEM); whatever it returns, ctl_req_free(c)
  * releases what was parsed.
  */
 int ctl_parse(const char *value, size_t size, struct ctl_req *c);
 void ctl_req_free(struct ctl_req *c);
+
+/* Step i's operation name (i < ctl_steps(c)). */
+const char *ctl_step_operation(const struct ctl_req *c, size_t i);
+/* How many steps: 1, or a chain's. */
+size_t ctl_steps(const struct ctl_req *c);
 
 #endif /* WINAPIFS_CTL_PARSE_H */

@@ -75,17 +75,8 @@ static wp_code check_checksum(struct op_run *r, char *err, size_t errlen)
     const char *name = "crc32";
     char shown[4 * 32];
 
-    if (r->params && json_object_object_get_ex(r->params, "algorithm", &v)) {
-        if (!json_object_is_type(v, json_type_string)) {
-            snprintf(err, errlen, "params.algorithm must be a string");
-            return WP_BAD_REQUEST;
-        }
+    if (r->params && json_object_object_get_ex(r->params, "algorithm", &v))
         name = json_object_get_string(v);
-        if (strlen(name) != (size_t)json_object_get_string_len(v)) {
-            snprintf(err, errlen, "params.algorithm contains a NUL byte");
-            return WP_BAD_REQUEST;
-        }
-    }
     for (size_t i = 0; i < sizeof(algorithms) / sizeof(algorithms[0]); i++)
         if (strcmp(name, algorithms[i].name) == 0) {
             r->algorithm = (int)i;
@@ -133,17 +124,12 @@ static void finish_checksum(struct op_run *r)
 static wp_code check_fill(struct op_run *r, char *err, size_t errlen)
 {
     json_object *v;
-    int64_t p;
 
+    (void)err;
+    (void)errlen;
     r->pattern = 0;
-    if (!r->params || !json_object_object_get_ex(r->params, "pattern", &v))
-        return WP_OK;
-    p = json_object_get_int64(v);
-    if (!json_object_is_type(v, json_type_int) || p < 0 || p > UINT32_MAX) {
-        snprintf(err, errlen, "params.pattern must be an integer from 0 to 4294967295");
-        return WP_BAD_REQUEST;
-    }
-    r->pattern = (uint32_t)p;
+    if (r->params && json_object_object_get_ex(r->params, "pattern", &v))
+        r->pattern = (uint32_t)json_object_get_int64(v);
     return WP_OK;
 }
 
@@ -164,11 +150,11 @@ static void run_fill(struct op_run *r)
     }
 }
 
-static const struct op table[] = {
-    { "process",  OP_READ,  no_params,      run_process,  NULL },
-    { "checksum", OP_READ,  check_checksum, run_checksum, finish_checksum },
-    { "fill",     OP_WRITE, check_fill,     run_fill,     NULL },
-    { "stat",     OP_NONE,  no_params,      NULL,         NULL },
+static struct op table[] = {
+    { "process",  NULL, no_params,      run_process,  NULL },
+    { "checksum", NULL, check_checksum, run_checksum, finish_checksum },
+    { "fill",     NULL, check_fill,     run_fill,     NULL },
+    { "stat",     NULL, no_params,      NULL,         NULL },
 };
 
 const struct op *ops_find(const char *name)
@@ -190,6 +176,9 @@ json_object *ops_names(void)
 
 int ops_init(void)
 {
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (!(table[i].proto = wp_op_find(table[i].name)))
+            return -1;      /* a row missing in wp_ops.c: caught by every test */
     if (!gcry_check_version(GCRYPT_VERSION))
         return -1;
     gcry_control(GCRYCTL_DISABLE_SECMEM, 0);

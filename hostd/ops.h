@@ -2,8 +2,9 @@
  * ops.h - the operations a host runs on a buffer.
  *
  * An operation is looked up by name, checks its parameters before any file
- * is touched, then runs over the mapped range.  Adding one is adding a row
- * to the table in ops.c.
+ * is touched, then runs over the mapped range.  Its name, access and
+ * parameter types are the protocol's (wp_ops.c), which the guest reads
+ * too; adding one is adding a row there and a row to the table in ops.c.
  */
 #ifndef HOSTD_OPS_H
 #define HOSTD_OPS_H
@@ -15,8 +16,7 @@
 #include <json-c/json.h>
 
 #include "wp_msg.h"
-
-enum op_access { OP_NONE, OP_READ, OP_WRITE };
+#include "wp_ops.h"
 
 /* Everything one run of an operation needs and produces. */
 struct op_run {
@@ -33,8 +33,9 @@ struct op_run {
 
 struct op {
     const char *name;
-    enum op_access access;      /* default mapping */
-    /* Validate params; WP_OK or WP_BAD_REQUEST with the reason. */
+    const wp_op *proto;         /* access and parameter types; set by ops_init() */
+    /* Validate params, whose types the protocol has checked; WP_OK or
+     * WP_BAD_REQUEST with the reason. */
     wp_code (*check)(struct op_run *r, char *err, size_t errlen);
     /* Run over the mapping; may fault if the file shrinks (caller guards). */
     void (*run)(struct op_run *r);
@@ -47,7 +48,7 @@ struct op {
 const struct op *ops_find(const char *name);
 /* The names, for hello, as a new JSON array. */
 json_object *ops_names(void);
-/* libgcrypt's one-time setup; 0 or -1. */
+/* libgcrypt's one-time setup, and each operation's protocol row; 0 or -1. */
 int ops_init(void);
 
 #endif /* HOSTD_OPS_H */

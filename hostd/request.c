@@ -174,13 +174,15 @@ static wp_code prepare_step(struct plan *pl, struct step *st, const char *name,
                  echo(shown, sizeof(shown), name, ECHO_NAME_CHARS));
         return WP_UNKNOWN_OPERATION;
     }
-    if (st->op->access == OP_WRITE && req->access == WP_ACCESS_READ) {
+    if (wp_op_check_params(st->op->proto, params, pl->err, sizeof(pl->err)) < 0)
+        return WP_BAD_REQUEST;
+    if (st->op->proto->access == WP_OP_WRITE && req->access == WP_ACCESS_READ) {
         snprintf(pl->err, sizeof(pl->err), "%s writes the buffer: \"access\":\"read\" "
                  "is not possible", st->op->name);
         return WP_BAD_REQUEST;
     }
     pl->write |= req->access == WP_ACCESS_WRITE ||
-                 (req->access == WP_ACCESS_DEFAULT && st->op->access == OP_WRITE);
+                 (req->access == WP_ACCESS_DEFAULT && st->op->proto->access == WP_OP_WRITE);
     st->run.params = params;
     rc = st->op->check(&st->run, pl->err, sizeof(pl->err));
     st->checked = rc == WP_OK;

@@ -321,13 +321,7 @@ static void dispatch(struct server *s, struct conn *c, wp_request *req)
 
 static json_object *hello_result(void)
 {
-    json_object *r = json_object_new_object();
-
-    json_object_object_add(r, "server", json_object_new_string("winapi-hostd"));
-    json_object_object_add(r, "version", json_object_new_string(PACKAGE_VERSION));
-    json_object_object_add(r, "protocol", json_object_new_int(WP_PROTOCOL_VERSION));
-    json_object_object_add(r, "operations", ops_names());
-    return r;
+    return wp_result_hello("winapi-hostd", PACKAGE_VERSION, ops_names());
 }
 
 /* Handle one line; false to close the connection. */
@@ -355,9 +349,7 @@ static bool handle_line(struct server *s, struct conn *c, const char *line, size
         log_debug("%s: %s: %s", c->peer, wp_code_name(rc), err);
         answer_error(c, &req, rc, err);
     } else if (req.api == WP_API_PING) {
-        json_object *r = json_object_new_object();
-        json_object_object_add(r, "pong", json_object_new_boolean(1));
-        answer(c, wp_response_success(req.has_request_id, req.request_id, r));
+        answer(c, wp_response_success(req.has_request_id, req.request_id, wp_result_pong()));
     } else if (req.api == WP_API_HELLO && cfg->token &&
                !(req.token && wp_token_equal(req.token, cfg->token))) {
         /* A hello with the wrong token is refused also after a good one:
@@ -613,12 +605,14 @@ static void sweep(struct server *s, int64_t now)
 
 static void refuse(plat_sock sock)
 {
-    static const char busy[] = "{\"status\":\"error\",\"error\":{\"code\":\"busy\","
-                               "\"message\":\"too many connections\"}}\n";
-    struct plat_iov iov = { busy, sizeof(busy) - 1 };
+    char *busy = wp_response_error(false, 0, WP_BUSY, "too many connections");
 
     /* A fresh socket's buffer takes it whole, or the peer never learns why. */
-    plat_sendv(sock, &iov, 1);
+    if (busy) {
+        struct plat_iov iov = { busy, strlen(busy) };
+        plat_sendv(sock, &iov, 1);
+        free(busy);
+    }
     plat_close(sock);
 }
 

@@ -18,6 +18,7 @@
 #include "wp_buf.h"
 #include "wp_conn.h"
 #include "wp_msg.h"
+#include "wp_ops.h"
 #include "wp_path.h"
 #include "wp_token.h"
 
@@ -241,30 +242,106 @@ static int call(winapi_handle_t h, json_object *req, char **response)
     return client_call(h, req, 0, NULL, response);
 }
 
-int client_add_params(json_object *req, const char *params_json)
+/* params_json parsed into *out (NULL: none); -1 with errno EINVAL if not an object. */
+static int parse_params(const char *params_json, json_object **out)
 {
-    json_object *p;
-
+    *out = NULL;
     if (!params_json)
         return 0;
-    p = json_tokener_parse(params_json);
-    if (!p || !json_object_is_type(p, json_type_object)) {
-        json_object_put(p);
+    *out = json_tokener_parse(params_json);
+    if (!*out || !json_object_is_type(*out, json_type_object)) {
+        json_object_put(*out);
+        *out = NULL;
         wp_set_error("params must be a JSON object: %s", params_json);
         errno = EINVAL;
         return -1;
     }
-    json_object_object_add(req, "params", p);
     return 0;
 }
 
-json_object *client_request_new(winapi_handle_t h, const char *guest_path, uint64_t size,
-                                uint32_t buffer_id, const winapi_request_t *r)
+/* A step's params against the protocol's table of operations. */
+static int check_step(const char *operation, json_object *params)
+{
+    const wp_op *op = wp_op_find(operation);
+    char err[256];
+
+    if (op && wp_op_check_params(op, params, err, sizeof(err)) < 0) {
+        wp_set_error("%s", err);
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+int client_work_from(const winapi_request_t *steps, size_t nsteps, wp_request *w)
+{
+    static const wp_access access[] = { WP_ACCESS_READ, WP_ACCESS_WRITE };
+
+    memset(w, 0, sizeof(*w));
+    w->api = WP_API_SHARED_BUFFER;
+    if (!steps) {
+        wp_set_error("missing argument");
+        errno = EINVAL;
+        return -1;
+    }
+    if (nsteps == 0 || nsteps > WP_MAX_STEPS) {
+        wp_set_error("a chain has 1 to %d steps", WP_MAX_STEPS);
+        errno = EINVAL;
+        return -1;
+    }
+    for (size_t i = 0; i < nsteps; i++)
+        if (!steps[i].operation) {
+            wp_set_error(nsteps == 1 ? "missing operation" : "step %zu has no operation", i);
+            errno = EINVAL;
+            return -1;
+        }
+    if (steps[0].access) {
+        if (strcmp(steps[0].access, "read") != 0 && strcmp(steps[0].access, "write") != 0) {
+            wp_set_error("access must be read or write, not %s", steps[0].access);
+            errno = EINVAL;
+            return -1;
+        }
+        w->access = access[steps[0].access[0] == 'w'];
+    }
+    w->has_range = steps[0].has_range != 0;
+    w->offset = steps[0].offset;
+    w->length = steps[0].length;
+    if (nsteps == 1) {
+        w->operation = steps[0].operation;
+        if (parse_params(steps[0].params_json, &w->params) < 0 ||
+            check_step(w->operation, w->params) < 0)
+            goto fail;
+        return 0;
+    }
+    w->nsteps = nsteps;
+    for (size_t i = 0; i < nsteps; i++) {
+        w->step_operation[i] = steps[i].operation;
+        if (parse_params(steps[i].params_json, &w->step_params[i]) < 0 ||
+            check_step(w->step_operation[i], w->step_params[i]) < 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    client_work_release(w);
+    return -1;
+}
+
+void client_work_release(wp_request *w)
+{
+    json_object_put(w->params);
+    for (size_t i = 0; i < w->nsteps; i++)
+        json_object_put(w->step_params[i]);
+    memset(w, 0, sizeof(*w));
+}
+
+json_object *client_work_request(winapi_handle_t h, const char *guest_path, uint64_t size,
+                                 uint32_t buffer_id, const wp_request *work)
 {
     char host_path[WP_HOST_PATH_MAX], err[256];
-    json_object *req;
+    wp_request req = *work;
+    json_object *o;
 
-    if (!h || !guest_path || !r) {
+    if (!h || !guest_path) {
         wp_set_error("missing argument");
         errno = EINVAL;
         return NULL;
@@ -275,29 +352,30 @@ json_object *client_request_new(winapi_handle_t h, const char *guest_path, uint6
         errno = EACCES;
         return NULL;
     }
-    req = json_object_new_object();
-    if (!req) {
+    req.api = WP_API_SHARED_BUFFER;
+    req.file_path = guest_path;
+    req.host_path = host_path;
+    req.buffer_size = size;
+    req.buffer_id = buffer_id;
+    o = wp_request_build(&req);
+    if (!o)
         errno = ENOMEM;
+    return o;
+}
+
+/* The request of winapi_request_t steps for a file; NULL with errno and the reason. */
+json_object *client_steps_request(winapi_handle_t h, const char *guest_path, uint64_t size,
+                                  uint32_t buffer_id, const winapi_request_t *steps,
+                                  size_t nsteps)
+{
+    wp_request w;
+    json_object *o;
+
+    if (client_work_from(steps, nsteps, &w) < 0)
         return NULL;
-    }
-    json_object_object_add(req, "api", json_object_new_string("shared_buffer"));
-    if (r->operation)
-        json_object_object_add(req, "operation", json_object_new_string(r->operation));
-    json_object_object_add(req, "file_path", json_object_new_string(guest_path));
-    json_object_object_add(req, "host_path", json_object_new_string(host_path));
-    json_object_object_add(req, "buffer_size", json_object_new_int64((int64_t)size));
-    json_object_object_add(req, "buffer_id", json_object_new_int64(buffer_id));
-    if (r->access)
-        json_object_object_add(req, "access", json_object_new_string(r->access));
-    if (r->has_range) {
-        json_object_object_add(req, "offset", json_object_new_int64((int64_t)r->offset));
-        json_object_object_add(req, "length", json_object_new_int64((int64_t)r->length));
-    }
-    if (r->operation && client_add_params(req, r->params_json) < 0) {
-        json_object_put(req);
-        return NULL;
-    }
-    return req;
+    o = client_work_request(h, guest_path, size, buffer_id, &w);
+    client_work_release(&w);
+    return o;
 }
 
 int winapi_request_path(winapi_handle_t h, const char *guest_path, uint64_t size,
@@ -308,12 +386,7 @@ int winapi_request_path(winapi_handle_t h, const char *guest_path, uint64_t size
 
     if (response)
         *response = NULL;
-    if (!r || !r->operation) {
-        wp_set_error("missing argument");
-        errno = EINVAL;
-        return -1;
-    }
-    req = client_request_new(h, guest_path, size, buffer_id, r);
+    req = client_steps_request(h, guest_path, size, buffer_id, r, 1);
     return req ? call(h, req, response) : -1;
 }
 

@@ -23,15 +23,21 @@ struct winapi_client {
 };
 
 /*
- * A shared_buffer request for the file at guest_path with r's operation,
- * access, range and params (operation NULL: the caller adds its own);
- * NULL with errno and the reason set.
+ * The work of a request (wp_request's shared_buffer part) from
+ * winapi_request_t steps: one operation (nsteps 1) or a chain, with
+ * steps[0]'s access and range, params parsed and checked against the
+ * protocol's table.  -1 with errno EINVAL and the reason set.  Release it.
  */
-json_object *client_request_new(winapi_handle_t h, const char *guest_path, uint64_t size,
-                                uint32_t buffer_id, const winapi_request_t *r);
+int client_work_from(const winapi_request_t *steps, size_t nsteps, wp_request *w);
+void client_work_release(wp_request *w);
 
-/* Add "params" from params_json (NULL: none) to obj; -1 with errno EINVAL if not an object. */
-int client_add_params(json_object *obj, const char *params_json);
+/* The shared_buffer request doing work on the file at guest_path; NULL with errno and the reason. */
+json_object *client_work_request(winapi_handle_t h, const char *guest_path, uint64_t size,
+                                 uint32_t buffer_id, const wp_request *work);
+/* The same for winapi_request_t steps. */
+json_object *client_steps_request(winapi_handle_t h, const char *guest_path, uint64_t size,
+                                  uint32_t buffer_id, const winapi_request_t *steps,
+                                  size_t nsteps);
 
 /*
  * Send req (taken) and wait up to the handle's timeout plus extra_ms.  A

@@ -15,53 +15,6 @@
 #include "wp_conn.h"
 #include "wp_msg.h"
 
-/* A shared_buffer request for steps[0..nsteps): one operation, or a chain. */
-static json_object *steps_request(winapi_handle_t h, const char *guest_path, uint64_t size,
-                                  uint32_t buffer_id, const winapi_request_t *steps,
-                                  size_t nsteps)
-{
-    winapi_request_t head;
-    json_object *req, *ops;
-
-    if (!steps || nsteps == 0 || nsteps > WP_MAX_STEPS) {
-        wp_set_error("a chain has 1 to %d steps", WP_MAX_STEPS);
-        errno = EINVAL;
-        return NULL;
-    }
-    for (size_t i = 0; i < nsteps; i++)
-        if (!steps[i].operation) {
-            wp_set_error("step %zu has no operation", i);
-            errno = EINVAL;
-            return NULL;
-        }
-    if (nsteps == 1)
-        return client_request_new(h, guest_path, size, buffer_id, &steps[0]);
-    head = steps[0];
-    head.operation = NULL;          /* the steps carry theirs */
-    req = client_request_new(h, guest_path, size, buffer_id, &head);
-    ops = req ? json_object_new_array() : NULL;
-    if (!ops) {
-        json_object_put(req);
-        return NULL;
-    }
-    json_object_object_add(req, "operations", ops);
-    for (size_t i = 0; i < nsteps; i++) {
-        json_object *s = json_object_new_object();
-        if (!s) {
-            json_object_put(req);
-            errno = ENOMEM;
-            return NULL;
-        }
-        json_object_array_add(ops, s);
-        json_object_object_add(s, "operation", json_object_new_string(steps[i].operation));
-        if (client_add_params(s, steps[i].params_json) < 0) {
-            json_object_put(req);
-            return NULL;
-        }
-    }
-    return req;
-}
-
 int winapi_chain_path(winapi_handle_t h, const char *guest_path, uint64_t size,
                       uint32_t buffer_id, const winapi_request_t *steps, size_t nsteps,
                       char **response)
@@ -70,15 +23,13 @@ int winapi_chain_path(winapi_handle_t h, const char *guest_path, uint64_t size,
 
     if (response)
         *response = NULL;
-    req = steps_request(h, guest_path, size, buffer_id, steps, nsteps);
+    req = client_steps_request(h, guest_path, size, buffer_id, steps, nsteps);
     return req ? client_call(h, req, 0, NULL, response) : -1;
 }
 
-int wp_submit_path(winapi_handle_t h, const char *guest_path, uint64_t size,
-                   uint32_t buffer_id, const winapi_request_t *steps, size_t nsteps,
-                   uint64_t *job_id, char **response)
+/* Send req (taken) with "async":true: 0 and *job_id once the host accepted it. */
+static int submit(winapi_handle_t h, json_object *req, uint64_t *job_id, char **response)
 {
-    json_object *req = steps_request(h, guest_path, size, buffer_id, steps, nsteps);
     wp_response resp;
 
     if (response)
@@ -107,11 +58,20 @@ int wp_submit_path(winapi_handle_t h, const char *guest_path, uint64_t size,
     return 0;
 }
 
+int wp_submit_work(winapi_handle_t h, const char *guest_path, uint64_t size,
+                   uint32_t buffer_id, const wp_request *work, uint64_t *job_id,
+                   char **response)
+{
+    return submit(h, client_work_request(h, guest_path, size, buffer_id, work), job_id,
+                  response);
+}
+
 int winapi_submit_path(winapi_handle_t h, const char *guest_path, uint64_t size,
                        uint32_t buffer_id, const winapi_request_t *steps, size_t nsteps,
                        uint64_t *job_id)
 {
-    return wp_submit_path(h, guest_path, size, buffer_id, steps, nsteps, job_id, NULL);
+    return submit(h, client_steps_request(h, guest_path, size, buffer_id, steps, nsteps),
+                  job_id, NULL);
 }
 
 int winapi_submit(winapi_handle_t h, const winapi_shared_buffer_t *b,
@@ -153,33 +113,33 @@ bad:
 }
 
 /* {"api":"job","action":action[,"job_id"][,"timeout_ms"]}; the answer's result in *resp. */
-static int job_call(winapi_handle_t h, const char *action, uint64_t job_id, int timeout_ms,
+static int job_call(winapi_handle_t h, wp_job_action action, uint64_t job_id, int timeout_ms,
                     wp_response *resp)
 {
-    json_object *req = json_object_new_object();
-    uint64_t extra = 0;
+    wp_request r = {
+        .api = WP_API_JOB, .job_action = action, .job_id = job_id,
+        .timeout_ms = timeout_ms >= 0 ? (uint64_t)timeout_ms : WP_JOB_WAIT_DEFAULT_MS,
+    };
+    json_object *req;
 
-    if (!h || !req) {
-        json_object_put(req);
-        errno = h ? ENOMEM : EINVAL;
+    memset(resp, 0, sizeof(*resp));
+    if (!h) {
+        errno = EINVAL;
         return -1;
     }
-    json_object_object_add(req, "api", json_object_new_string("job"));
-    json_object_object_add(req, "action", json_object_new_string(action));
-    if (job_id)
-        json_object_object_add(req, "job_id", json_object_new_int64((int64_t)job_id));
-    if (timeout_ms >= 0 && strcmp(action, "wait") == 0)
-        json_object_object_add(req, "timeout_ms", json_object_new_int(timeout_ms));
-    if (strcmp(action, "wait") == 0)
-        extra = timeout_ms >= 0 ? (uint64_t)timeout_ms : WP_JOB_WAIT_DEFAULT_MS;
-    if (client_call(h, req, extra, resp, NULL) < 0) {
+    if (!(req = wp_request_build(&r))) {
+        errno = ENOMEM;
+        return -1;
+    }
+    /* A wait is held by the host that long before it answers. */
+    if (client_call(h, req, action == WP_JOB_WAIT ? r.timeout_ms : 0, resp, NULL) < 0) {
         wp_response_release(resp);
         return -1;
     }
     return 0;
 }
 
-static int job_action(winapi_handle_t h, const char *action, uint64_t job_id, int timeout_ms,
+static int job_action(winapi_handle_t h, wp_job_action action, uint64_t job_id, int timeout_ms,
                       winapi_job_t *job)
 {
     wp_response resp;
@@ -199,17 +159,17 @@ static int job_action(winapi_handle_t h, const char *action, uint64_t job_id, in
 
 int winapi_job_status(winapi_handle_t h, uint64_t job_id, winapi_job_t *job)
 {
-    return job_action(h, "status", job_id, -1, job);
+    return job_action(h, WP_JOB_STATUS, job_id, -1, job);
 }
 
 int winapi_job_wait(winapi_handle_t h, uint64_t job_id, int timeout_ms, winapi_job_t *job)
 {
-    return job_action(h, "wait", job_id, timeout_ms, job);
+    return job_action(h, WP_JOB_WAIT, job_id, timeout_ms, job);
 }
 
 int winapi_job_cancel(winapi_handle_t h, uint64_t job_id, winapi_job_t *job)
 {
-    return job_action(h, "cancel", job_id, -1, job);
+    return job_action(h, WP_JOB_CANCEL, job_id, -1, job);
 }
 
 int winapi_job_list(winapi_handle_t h, winapi_job_t **jobs, size_t *count)
@@ -224,7 +184,7 @@ int winapi_job_list(winapi_handle_t h, winapi_job_t **jobs, size_t *count)
     }
     *jobs = NULL;
     *count = 0;
-    if (job_call(h, "list", 0, -1, &resp) < 0)
+    if (job_call(h, WP_JOB_LIST, 0, -1, &resp) < 0)
         return -1;
     if (!json_object_object_get_ex(resp.result, "jobs", &a) ||
         !json_object_is_type(a, json_type_array)) {

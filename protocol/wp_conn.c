@@ -269,15 +269,13 @@ static int read_response_sync(wp_conn *c, int fd, wp_response *resp,
 
 static int say_hello(wp_conn *c, int fd, const struct timespec *deadline)
 {
-    json_object *o = json_object_new_object();
+    wp_request hello = { .api = WP_API_HELLO, .has_request_id = true, .token = c->token };
+    json_object *o = wp_request_build(&hello);
     wp_response resp;
     char *line;
     int r = -1;
 
-    json_object_object_add(o, "api", json_object_new_string("hello"));
-    json_object_object_add(o, "request_id", json_object_new_int64(0));
-    json_object_object_add(o, "token", json_object_new_string(c->token));
-    line = wp_json_line(o);
+    line = o ? wp_json_line(o) : NULL;
     json_object_put(o);
     if (!line) {
         errno = ENOMEM;

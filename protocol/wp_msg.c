@@ -271,12 +271,18 @@ static int get_bool(json_object *obj, const char *key, bool *out, char *err, siz
     return 0;
 }
 
+static const char *const api_names[] = {
+    [WP_API_SHARED_BUFFER] = "shared_buffer", [WP_API_PING] = "ping",
+    [WP_API_HELLO] = "hello", [WP_API_JOB] = "job",
+};
+
+static const char *const actions[] = {
+    [WP_JOB_STATUS] = "status", [WP_JOB_WAIT] = "wait",
+    [WP_JOB_CANCEL] = "cancel", [WP_JOB_LIST] = "list",
+};
+
 static wp_code parse_job(wp_request *req, char *err, size_t errlen)
 {
-    static const char *const actions[] = {
-        [WP_JOB_STATUS] = "status", [WP_JOB_WAIT] = "wait",
-        [WP_JOB_CANCEL] = "cancel", [WP_JOB_LIST] = "list",
-    };
     char shown[4 * ECHO_CHARS];
     const char *action;
     bool present;
@@ -358,12 +364,11 @@ static wp_code parse_steps(wp_request *req, json_object *steps, char *err, size_
     return WP_OK;
 }
 
-static wp_code parse_shared_buffer(wp_request *req, char *err, size_t errlen)
+wp_code wp_work_parse(json_object *o, wp_request *req, char *err, size_t errlen)
 {
-    json_object *o = req->obj, *v;
+    json_object *v;
     const char *access;
-    uint64_t id;
-    bool present, has_off, has_len;
+    bool has_off, has_len;
     wp_code rc;
 
     if (json_object_object_get_ex(o, "operations", &v)) {
@@ -379,19 +384,10 @@ static wp_code parse_shared_buffer(wp_request *req, char *err, size_t errlen)
                get_params(o, "", &req->params, err, errlen) < 0) {
         return WP_BAD_REQUEST;
     }
-    if (get_string(o, "file_path", true, &req->file_path, err, errlen) < 0 ||
-        get_string(o, "host_path", false, &req->host_path, err, errlen) < 0 ||
-        get_string(o, "access", false, &access, err, errlen) < 0 ||
-        get_u64(o, "buffer_size", true, INT64_MAX, &present, &req->buffer_size,
-                err, errlen) < 0 ||
-        get_u64(o, "buffer_id", true, UINT32_MAX, &present, &id, err, errlen) < 0 ||
-        get_u64(o, "offset", false, INT64_MAX, &has_off, &req->offset,
-                err, errlen) < 0 ||
-        get_u64(o, "length", false, INT64_MAX, &has_len, &req->length,
-                err, errlen) < 0 ||
-        get_bool(o, "async", &req->async, err, errlen) < 0)
+    if (get_string(o, "access", false, &access, err, errlen) < 0 ||
+        get_u64(o, "offset", false, INT64_MAX, &has_off, &req->offset, err, errlen) < 0 ||
+        get_u64(o, "length", false, INT64_MAX, &has_len, &req->length, err, errlen) < 0)
         return WP_BAD_REQUEST;
-    req->buffer_id = (uint32_t)id;
     if (!access)
         req->access = WP_ACCESS_DEFAULT;
     else if (strcmp(access, "read") == 0)
@@ -408,6 +404,26 @@ static wp_code parse_shared_buffer(wp_request *req, char *err, size_t errlen)
         return WP_BAD_REQUEST;
     }
     req->has_range = has_off;
+    return WP_OK;
+}
+
+static wp_code parse_shared_buffer(wp_request *req, char *err, size_t errlen)
+{
+    json_object *o = req->obj;
+    uint64_t id;
+    bool present;
+    wp_code rc = wp_work_parse(o, req, err, errlen);
+
+    if (rc != WP_OK)
+        return rc;
+    if (get_string(o, "file_path", true, &req->file_path, err, errlen) < 0 ||
+        get_string(o, "host_path", false, &req->host_path, err, errlen) < 0 ||
+        get_u64(o, "buffer_size", true, INT64_MAX, &present, &req->buffer_size,
+                err, errlen) < 0 ||
+        get_u64(o, "buffer_id", true, UINT32_MAX, &present, &id, err, errlen) < 0 ||
+        get_bool(o, "async", &req->async, err, errlen) < 0)
+        return WP_BAD_REQUEST;
+    req->buffer_id = (uint32_t)id;
     if (!req->has_range) {
         req->offset = 0;
         req->length = req->buffer_size;
@@ -439,23 +455,21 @@ wp_code wp_request_parse(const char *line, size_t len, wp_request *req,
         return WP_BAD_REQUEST;
     if (get_string(req->obj, "api", true, &api, err, errlen) < 0)
         return WP_BAD_REQUEST;
-    if (strcmp(api, "shared_buffer") == 0) {
-        req->api = WP_API_SHARED_BUFFER;
-        return parse_shared_buffer(req, err, errlen);
-    }
-    if (strcmp(api, "ping") == 0) {
-        req->api = WP_API_PING;
-        return WP_OK;
-    }
-    if (strcmp(api, "job") == 0) {
-        req->api = WP_API_JOB;
-        return parse_job(req, err, errlen);
-    }
-    if (strcmp(api, "hello") == 0) {
-        req->api = WP_API_HELLO;
-        return get_string(req->obj, "token", false, &req->token, err, errlen) < 0
-                   ? WP_BAD_REQUEST : WP_OK;
-    }
+    for (size_t i = 0; i < sizeof(api_names) / sizeof(api_names[0]); i++)
+        if (strcmp(api, api_names[i]) == 0) {
+            req->api = (wp_api)i;
+            switch (req->api) {
+            case WP_API_SHARED_BUFFER:
+                return parse_shared_buffer(req, err, errlen);
+            case WP_API_JOB:
+                return parse_job(req, err, errlen);
+            case WP_API_HELLO:
+                return get_string(req->obj, "token", false, &req->token, err, errlen) < 0
+                           ? WP_BAD_REQUEST : WP_OK;
+            case WP_API_PING:
+                return WP_OK;
+            }
+        }
     wp_utf8_copy(shown, sizeof(shown), api, strlen(api), ECHO_CHARS);
     snprintf(err, errlen, "unknown api \"%s\"", shown);
     return WP_UNKNOWN_API;
@@ -465,6 +479,83 @@ void wp_request_release(wp_request *req)
 {
     json_object_put(req->obj);
     memset(req, 0, sizeof(*req));
+}
+
+static void add_u64(json_object *o, const char *key, uint64_t v)
+{
+    json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
+/* {"operation":...[,"params":{...}]} members; params are shared, not copied. */
+static void add_operation(json_object *o, const char *operation, json_object *params)
+{
+    json_object_object_add(o, "operation", json_object_new_string(operation));
+    if (params)
+        json_object_object_add(o, "params", json_object_get(params));
+}
+
+static void build_shared_buffer(json_object *o, const wp_request *req)
+{
+    static const char *const access_names[] = {
+        [WP_ACCESS_READ] = "read", [WP_ACCESS_WRITE] = "write",
+    };
+
+    if (req->nsteps > 0) {
+        json_object *steps = json_object_new_array();
+        for (size_t i = 0; i < req->nsteps && i < WP_MAX_STEPS; i++) {
+            json_object *s = json_object_new_object();
+            if (s)
+                add_operation(s, req->step_operation[i], req->step_params[i]);
+            json_object_array_add(steps, s);
+        }
+        json_object_object_add(o, "operations", steps);
+    } else if (req->operation) {
+        add_operation(o, req->operation, req->params);
+    }
+    if (req->file_path)
+        json_object_object_add(o, "file_path", json_object_new_string(req->file_path));
+    if (req->host_path)
+        json_object_object_add(o, "host_path", json_object_new_string(req->host_path));
+    add_u64(o, "buffer_size", req->buffer_size);
+    add_u64(o, "buffer_id", req->buffer_id);
+    if (req->access != WP_ACCESS_DEFAULT)
+        json_object_object_add(o, "access", json_object_new_string(access_names[req->access]));
+    if (req->has_range) {
+        add_u64(o, "offset", req->offset);
+        add_u64(o, "length", req->length);
+    }
+    if (req->async)
+        json_object_object_add(o, "async", json_object_new_boolean(1));
+}
+
+json_object *wp_request_build(const wp_request *req)
+{
+    json_object *o = json_object_new_object();
+
+    if (!o)
+        return NULL;
+    json_object_object_add(o, "api", json_object_new_string(api_names[req->api]));
+    if (req->has_request_id)
+        add_u64(o, "request_id", req->request_id);
+    switch (req->api) {
+    case WP_API_SHARED_BUFFER:
+        build_shared_buffer(o, req);
+        break;
+    case WP_API_HELLO:
+        if (req->token)
+            json_object_object_add(o, "token", json_object_new_string(req->token));
+        break;
+    case WP_API_JOB:
+        json_object_object_add(o, "action", json_object_new_string(actions[req->job_action]));
+        if (req->job_id)
+            add_u64(o, "job_id", req->job_id);
+        if (req->job_action == WP_JOB_WAIT)
+            add_u64(o, "timeout_ms", req->timeout_ms);
+        break;
+    case WP_API_PING:
+        break;
+    }
+    return o;
 }
 
 char *wp_json_line(json_object *obj)
@@ -615,6 +706,30 @@ json_object *wp_result_new(const char *operation, uint32_t buffer_id,
     json_object_object_add(r, "bytes_processed",
                            json_object_new_int64((int64_t)bytes_processed));
     json_object_object_add(r, "status", json_object_new_string("processed"));
+    return r;
+}
+
+json_object *wp_result_pong(void)
+{
+    json_object *r = json_object_new_object();
+
+    if (r)
+        json_object_object_add(r, "pong", json_object_new_boolean(1));
+    return r;
+}
+
+json_object *wp_result_hello(const char *server, const char *version, json_object *operations)
+{
+    json_object *r = json_object_new_object();
+
+    if (!r) {
+        json_object_put(operations);
+        return NULL;
+    }
+    json_object_object_add(r, "server", json_object_new_string(server));
+    json_object_object_add(r, "version", json_object_new_string(version));
+    json_object_object_add(r, "protocol", json_object_new_int(WP_PROTOCOL_VERSION));
+    json_object_object_add(r, "operations", operations);
     return r;
 }
 

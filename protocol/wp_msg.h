@@ -98,6 +98,22 @@ wp_code wp_request_parse(const char *line, size_t len, wp_request *req,
 void wp_request_release(wp_request *req);
 
 /*
+ * The work part of a shared_buffer request in o ("operation" and "params",
+ * or "operations"; "access"; "offset" and "length") into req, as
+ * wp_request_parse() reads it; for a guest checking a request of its own
+ * before anything is sent.  Strings and params are borrowed from o.
+ * WP_OK, or WP_BAD_REQUEST with the reason in err.
+ */
+wp_code wp_work_parse(json_object *o, wp_request *req, char *err, size_t errlen);
+
+/*
+ * The request req describes, as a new JSON object: the inverse of
+ * wp_request_parse() for every api (params are shared with req's, not
+ * copied; a chain is nsteps > 0).  NULL when out of memory.
+ */
+json_object *wp_request_build(const wp_request *req);
+
+/*
  * Responses.  Each returns a newly allocated line ending in '\n' (free()),
  * or NULL when out of memory.  has_id false leaves request_id out.
  * wp_response_success takes ownership of result.  The line is always valid
@@ -119,6 +135,11 @@ char *wp_response_accepted(bool has_id, uint64_t id, uint64_t job_id);
 /* The result object of a shared_buffer success, with SPEC's four fields. */
 json_object *wp_result_new(const char *operation, uint32_t buffer_id,
                            uint64_t bytes_processed);
+
+/* The result of ping: {"pong":true}. */
+json_object *wp_result_pong(void);
+/* The result of hello: server, version, protocol and operations (taken). */
+json_object *wp_result_hello(const char *server, const char *version, json_object *operations);
 
 /* A parsed response; strings point into obj. */
 typedef struct {

@@ -230,6 +230,15 @@ START_TEST(test_client_errno_per_error_code)
     ck_assert_int_eq(errno, EINVAL);
     ck_assert_ptr_nonnull(strstr(resp, "\"bad_request\""));     /* the host's answer */
     free(resp);
+    /* A parameter of the wrong type, by the protocol's table: refused before sending. */
+    r = (winapi_request_t){ .operation = "fill", .params_json = "{\"pattern\":\"x\"}" };
+    ck_assert_int_eq(winapi_request(h, &b, &r, &resp), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_ptr_null(resp);
+    ck_assert_ptr_nonnull(strstr(winapi_last_error(), "params.pattern of fill"));
+    r = (winapi_request_t){ .operation = "stat", .access = "all" };
+    ck_assert_int_eq(winapi_request(h, &b, &r, NULL), -1);
+    ck_assert_int_eq(errno, EINVAL);
     /* The host trusts the file, not buffer_size. */
     ck_assert_int_eq(ftruncate(b.fd, 8192), 0);
     ck_assert_int_eq(winapi_process_shared_buffer(h, &b, "process"), -1);

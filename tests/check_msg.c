@@ -12,6 +12,7 @@
 
 #include "testutil.h"
 #include "wp_msg.h"
+#include "wp_ops.h"
 #include "wp_utf8.h"
 
 static const char seed_request[] =
@@ -399,7 +400,104 @@ START_TEST(test_msg_utf8_whole_drops_a_cut_character)
 }
 END_TEST
 
-static Suite *msg_suite(void)
+static /* What the builder makes, the parser reads back as it was: one message, one definition. */
+static void roundtrip(const wp_request *in, wp_request *out)
+{
+    char err[256];
+    json_object *o = wp_request_build(in);
+    const char *text;
+
+    ck_assert_ptr_nonnull(o);
+    text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    ck_assert_int_eq(wp_request_parse(text, strlen(text), out, err, sizeof(err)), WP_OK);
+    json_object_put(o);
+}
+
+START_TEST(test_msg_builders_roundtrip)
+{
+    json_object *params = json_tokener_parse("{\"algorithm\":\"sha256\"}");
+    wp_request in = {
+        .api = WP_API_SHARED_BUFFER, .has_request_id = true, .request_id = 9,
+        .operation = "checksum", .params = params, .file_path = "/mnt/c/temp/b",
+        .host_path = "C:\\temp\\b", .buffer_size = 4096, .buffer_id = 3,
+        .access = WP_ACCESS_READ, .has_range = true, .offset = 8, .length = 16, .async = true,
+    }, out;
+
+    roundtrip(&in, &out);
+    ck_assert_int_eq(out.api, WP_API_SHARED_BUFFER);
+    ck_assert_uint_eq(out.request_id, 9);
+    ck_assert_str_eq(out.operation, "checksum");
+    ck_assert_str_eq(json_object_get_string(json_object_object_get(out.params, "algorithm")),
+                     "sha256");
+    ck_assert_str_eq(out.host_path, "C:\\temp\\b");
+    ck_assert_uint_eq(out.buffer_size, 4096);
+    ck_assert_uint_eq(out.buffer_id, 3);
+    ck_assert_int_eq(out.access, WP_ACCESS_READ);
+    ck_assert(out.has_range && out.offset == 8 && out.length == 16 && out.async);
+    wp_request_release(&out);
+
+    /* A chain. */
+    in = (wp_request){ .api = WP_API_SHARED_BUFFER, .file_path = "/f", .buffer_size = 1,
+                       .nsteps = 2, .step_operation = { "fill", "checksum" },
+                       .step_params = { NULL, params } };
+    roundtrip(&in, &out);
+    ck_assert_uint_eq(out.nsteps, 2);
+    ck_assert_str_eq(out.operation, "chain");
+    ck_assert_str_eq(out.step_operation[0], "fill");
+    ck_assert_ptr_null(out.step_params[0]);
+    ck_assert_ptr_nonnull(out.step_params[1]);
+    ck_assert(!out.has_request_id && !out.async && out.access == WP_ACCESS_DEFAULT);
+    wp_request_release(&out);
+    json_object_put(params);
+
+    /* hello, ping, and every job action. */
+    in = (wp_request){ .api = WP_API_HELLO, .has_request_id = true, .token = "t0k" };
+    roundtrip(&in, &out);
+    ck_assert_int_eq(out.api, WP_API_HELLO);
+    ck_assert_uint_eq(out.request_id, 0);
+    ck_assert_str_eq(out.token, "t0k");
+    wp_request_release(&out);
+    in = (wp_request){ .api = WP_API_PING };
+    roundtrip(&in, &out);
+    ck_assert_int_eq(out.api, WP_API_PING);
+    wp_request_release(&out);
+    for (int a = WP_JOB_STATUS; a <= WP_JOB_LIST; a++) {
+        in = (wp_request){ .api = WP_API_JOB, .job_action = (wp_job_action)a,
+                           .job_id = a == WP_JOB_LIST ? 0 : 42, .timeout_ms = 250 };
+        roundtrip(&in, &out);
+        ck_assert_int_eq(out.job_action, a);
+        ck_assert_uint_eq(out.job_id, a == WP_JOB_LIST ? 0 : 42);
+        if (a == WP_JOB_WAIT)
+            ck_assert_uint_eq(out.timeout_ms, 250);
+        wp_request_release(&out);
+    }
+}
+END_TEST
+
+/* The table of operations: what writes, and parameter types. */
+START_TEST(test_msg_operation_table)
+{
+    json_object *bad = json_tokener_parse("{\"pattern\":-1}");
+    json_object *good = json_tokener_parse("{\"pattern\":4294967295,\"other\":1}");
+    char err[256];
+
+    ck_assert(!wp_op_may_write("checksum"));
+    ck_assert(!wp_op_may_write("stat"));
+    ck_assert(wp_op_may_write("fill"));
+    ck_assert(wp_op_may_write("some_plugin"));     /* unknown: assume the worst */
+    ck_assert_int_eq(wp_op_check_params(wp_op_find("fill"), bad, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "params.pattern of fill"));
+    ck_assert_int_eq(wp_op_check_params(wp_op_find("fill"), good, err, sizeof(err)), 0);
+    ck_assert_int_eq(wp_op_check_params(wp_op_find("fill"), NULL, err, sizeof(err)), 0);
+    ck_assert_int_eq(wp_op_check_params(wp_op_find("checksum"), good, err, sizeof(err)), 0);
+    for (size_t i = 0; i < wp_op_count(); i++)
+        ck_assert_ptr_eq(wp_op_find(wp_op_at(i)->name), wp_op_at(i));
+    json_object_put(bad);
+    json_object_put(good);
+}
+END_TEST
+
+Suite *msg_suite(void)
 {
     Suite *s = suite_create("msg");
     TCase *tc = tcase_create("core");
@@ -415,6 +513,8 @@ static Suite *msg_suite(void)
     tcase_add_test(tc, test_msg_accepts_largest_request_id);
     tcase_add_test(tc, test_msg_unknown_api);
     tcase_add_test(tc, test_msg_ping_and_hello);
+    tcase_add_test(tc, test_msg_builders_roundtrip);
+    tcase_add_test(tc, test_msg_operation_table);
     tcase_add_test(tc, test_msg_rejects_line_at_limit);
     tcase_add_test(tc, test_msg_code_names_and_errnos);
     tcase_add_test(tc, test_msg_parses_responses);

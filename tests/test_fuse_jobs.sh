@@ -56,6 +56,11 @@ check "submit of an unknown operation" ENOTSUP "$(setx f user.winapi.submit no_s
 check "status after a refused submit" failed "$(status f)"
 check "its progress: no job" ENODATA "$(getx f user.winapi.progress)"
 check "submit of an invalid value" EINVAL "$(setx f user.winapi.submit '{"operation":1}')"
+check "a parameter of the wrong type (the protocol's table)" EINVAL \
+    "$(setx f user.winapi.submit '{"operation":"fill","params":{"pattern":"x"}}')"
+check "a chain step's too" EINVAL \
+    "$(setx f user.winapi.submit '{"operations":[{"operation":"checksum","params":{"algorithm":7}}]}')"
+check "neither reaches the host" failed "$(status f)"
 
 # --- a job that writes: the cache is dropped before the job shows ended
 truncate -s 8 w

@@ -5,9 +5,8 @@
  *
  * Promises checked: an accepted value has an operation name of 1 to 128
  * printable characters without quotes or backslashes (it goes into a JSON
- * request and the log); params are one JSON object (libwinapi parses them
- * again), for every step of a chain too (1 to WP_MAX_STEPS); access is
- * read or write; and
+ * request and the log); params are one JSON object, for every step of a
+ * chain too (1 to WP_MAX_STEPS); access is read, write or left out; and
  * whatever the outcome, ctl_req_free releases everything (LeakSanitizer).
  */
 #include "config.h"
@@ -19,9 +18,8 @@
 #include "fuzz.h"
 
 /* One accepted step: a clean name and, if any, params that are an object. */
-static void check_step(const winapi_request_t *r)
+static void check_step(const char *op, json_object *params)
 {
-    const char *op = r->operation;
     size_t n;
 
     FUZZ_CHECK(op != NULL, "accepted without an operation");
@@ -30,12 +28,8 @@ static void check_step(const winapi_request_t *r)
     for (size_t i = 0; i < n; i++)
         FUZZ_CHECK(isgraph((unsigned char)op[i]) && op[i] != '"' && op[i] != '\\',
                    "operation with byte 0x%02x", (unsigned char)op[i]);
-    if (r->params_json) {
-        json_object *p = json_tokener_parse(r->params_json);
-        FUZZ_CHECK(p && json_object_is_type(p, json_type_object),
-                   "params not an object: %s", r->params_json);
-        json_object_put(p);
-    }
+    if (params)
+        FUZZ_CHECK(json_object_is_type(params, json_type_object), "params not an object");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -45,13 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     FUZZ_CHECK(err == 0 || err == EINVAL || err == ENOMEM, "errno %d", err);
     if (err == 0) {
-        FUZZ_CHECK(c.nsteps >= 1 && c.nsteps <= WP_MAX_STEPS, "%zu steps", c.nsteps);
-        for (size_t i = 0; i < c.nsteps; i++)
-            check_step(&c.steps[i]);
-        if (c.steps[0].access)
-            FUZZ_CHECK(strcmp(c.steps[0].access, "read") == 0 ||
-                       strcmp(c.steps[0].access, "write") == 0,
-                       "access %s", c.steps[0].access);
+        const wp_request *w = &c.work;
+        FUZZ_CHECK(ctl_steps(&c) >= 1 && ctl_steps(&c) <= WP_MAX_STEPS, "%zu steps",
+                   ctl_steps(&c));
+        for (size_t i = 0; i < ctl_steps(&c); i++)
+            check_step(ctl_step_operation(&c, i), w->nsteps ? w->step_params[i] : w->params);
+        FUZZ_CHECK(w->access == WP_ACCESS_DEFAULT || w->access == WP_ACCESS_READ ||
+                   w->access == WP_ACCESS_WRITE, "access %d", (int)w->access);
     }
     ctl_req_free(&c);
     return 0;
