@@ -2,7 +2,7 @@
 # run-bench-load.sh - bench_load against this build's winapi-hostd; with
 # --compare DIR also against the winapi-hostd of another build (say, of the
 # commit before), side by side, and bench_hostd's single-request round trips
-# of both daemons in the same run, in turns.
+# of both daemons in the same run, in turns, and their checksum throughput.
 #
 #   run-bench-load.sh [--compare OTHER_BUILDDIR]
 #
@@ -123,3 +123,34 @@ if [ $cpu0 = yes ]; then
     echo "-- the same with the daemon, the benchmark and its echo peer on CPU 0"
     median_table "$work/rt0-this" "$work/rt0-other"
 fi
+# Jobs report progress from inside every operation: checksum throughput must
+# not pay for it.  bench_hostd's 1 GiB throughput against both daemons, in
+# turns, ROUNDS times; the median GiB/s of each and this build's ratio.
+for round in $(seq "$rounds"); do
+    for tag in this other; do
+        if [ $tag = this ]; then build=$top_builddir; else build=$other; fi
+        start_hostd "$build"
+        "$top_builddir/bench/bench_hostd" throughput >>"$work/tp-$tag"
+        stop_hostd
+    done
+done
+echo
+echo "-- bench_hostd throughput on 1 GiB, daemons in turns, median of $rounds runs"
+awk 'function med(a, n,   i, j, t) {
+         for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+             t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+         return a[int((n + 1) / 2)] }
+     FNR == 1 { file++ }
+     /^(process|checksum crc32|checksum sha256) / { k = substr($0, 1, 32); sub(/ +$/, "", k)
+         if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
+         split(substr($0, 33), f, " "); v[file, k, ++n[file, k]] = f[1] }
+     END {
+         printf "%-20s %12s %12s %8s\n", "GiB/s", "this", "other", "ratio"
+         for (i = 1; i <= nk; i++) {
+             k = order[i]
+             for (fi = 1; fi <= 2; fi++) {
+                 delete a; for (j = 1; j <= n[fi, k]; j++) a[j] = v[fi, k, j]
+                 m[fi] = med(a, n[fi, k])
+             }
+             printf "%-20s %12.2f %12.2f %8.3f\n", k, m[1], m[2], m[1] / m[2]
+         } }' "$work/tp-this" "$work/tp-other"
