@@ -69,11 +69,11 @@ sources() {
     msg) echo "$p/wp_msg.c $p/wp_frame.c $p/wp_utf8.c" ;;
     path) echo "$p/wp_path.c $p/wp_mountinfo.c $p/wp_utf8.c $p/wp_msg.c" ;;
     request)
-        echo "$p/wp_msg.c $p/wp_path.c $p/wp_mountinfo.c $p/wp_utf8.c $p/wp_token.c"
+        echo "$p/wp_msg.c $p/wp_ops.c $p/wp_path.c $p/wp_mountinfo.c $p/wp_utf8.c $p/wp_token.c"
         echo "$p/wp_secret_posix.c hostd/request.c hostd/ops.c hostd/conf.c hostd/log.c"
         echo "hostd/plat_posix.c hostd/mapcache_posix.c"
         ;;
-    xattr) echo "fusefs/ctl_parse.c $p/wp_utf8.c $p/wp_msg.c" ;;
+    xattr) echo "fusefs/ctl_parse.c $p/wp_utf8.c $p/wp_msg.c $p/wp_ops.c" ;;
     *) echo "fuzz.sh: no harness $1 (there are: $all)" >&2; return 1 ;;
     esac
 }
