@@ -7,13 +7,45 @@
  * pieces; and its bytes go through the UTF-8 copy that builds messages.
  * Promises checked: every reason and every answer is valid UTF-8 and one
  * JSON line the client reads back, with the request's id; an accepted
- * request has the fields the daemon relies on; framing hands out exactly
+ * request has the fields the daemon relies on, and wp_request_build()
+ * makes of it a request the parser reads back alike; framing hands out exactly
  * the input's lines; a copy never cuts a character nor overruns.
  */
 #include "config.h"
 
 #include "fuzz.h"
 #include "wp_frame.h"
+
+/* What the builder makes of an accepted request, the parser reads back alike. */
+static void check_rebuilt(const wp_request *req)
+{
+    json_object *o = wp_request_build(req);
+    const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    char err[256];
+    wp_request again;
+    wp_code rc = wp_request_parse(text, strlen(text), &again, err, sizeof(err));
+
+    FUZZ_CHECK(rc == WP_OK, "rebuilt request refused: %s: %s", err, text);
+    FUZZ_CHECK(again.api == req->api && again.has_request_id == req->has_request_id &&
+               again.request_id == req->request_id, "rebuilt: api or id differ: %s", text);
+    if (req->api == WP_API_SHARED_BUFFER) {
+        FUZZ_CHECK(strcmp(again.operation, req->operation) == 0 &&
+                   again.nsteps == req->nsteps && again.access == req->access &&
+                   again.has_range == req->has_range && again.offset == req->offset &&
+                   again.length == req->length && again.async == req->async &&
+                   again.buffer_size == req->buffer_size && again.buffer_id == req->buffer_id &&
+                   strcmp(again.file_path, req->file_path) == 0,
+                   "rebuilt: the work differs: %s", text);
+        for (size_t i = 0; i < req->nsteps; i++)
+            FUZZ_CHECK(strcmp(again.step_operation[i], req->step_operation[i]) == 0,
+                       "rebuilt: step %zu differs", i);
+    } else if (req->api == WP_API_JOB) {
+        FUZZ_CHECK(again.job_action == req->job_action && again.job_id == req->job_id &&
+                   again.timeout_ms == req->timeout_ms, "rebuilt: the job differs: %s", text);
+    }
+    wp_request_release(&again);
+    json_object_put(o);
+}
 
 static void as_request(const uint8_t *data, size_t size)
 {
@@ -22,6 +54,8 @@ static void as_request(const uint8_t *data, size_t size)
     wp_code rc = wp_request_parse((const char *)data, size, &req, err, sizeof(err));
 
     fuzz_check_reason(err, sizeof(err));
+    if (rc == WP_OK)
+        check_rebuilt(&req);
     if (rc != WP_OK) {
         line = wp_response_error(req.has_request_id, req.request_id, rc, err);
     } else if (req.api == WP_API_SHARED_BUFFER) {
@@ -52,7 +86,7 @@ static void as_response(const uint8_t *data, size_t size)
         return;
     FUZZ_CHECK(resp.message != NULL, "response without a message string");
     FUZZ_CHECK(resp.success == (resp.result != NULL), "success without result");
-    FUZZ_CHECK(resp.success || (resp.code > WP_OK && resp.code <= WP_INTERNAL),
+    FUZZ_CHECK(resp.success || (resp.code > WP_OK && resp.code <= WP_CANCELLED),
                "error with code %d", (int)resp.code);
     wp_response_release(&resp);
 }
