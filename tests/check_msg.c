@@ -400,7 +400,7 @@ START_TEST(test_msg_utf8_whole_drops_a_cut_character)
 }
 END_TEST
 
-static /* What the builder makes, the parser reads back as it was: one message, one definition. */
+/* What the builder makes, the parser reads back as it was: one message, one definition. */
 static void roundtrip(const wp_request *in, wp_request *out)
 {
     char err[256];
@@ -497,7 +497,7 @@ START_TEST(test_msg_operation_table)
 }
 END_TEST
 
-Suite *msg_suite(void)
+static Suite *msg_suite(void)
 {
     Suite *s = suite_create("msg");
     TCase *tc = tcase_create("core");
