@@ -34,3 +34,5 @@ echo "--"
 "$bench" throughput
 echo "-- jobs"
 "$top_builddir/bench/bench_jobs"
+echo "-- buffer pools"
+"$top_builddir/bench/bench_pool"

@@ -210,6 +210,30 @@ void winapi_job_list_free(winapi_job_t *jobs, size_t count);
 typedef void winapi_reap_fn(void *arg, const char *path, int err);
 int winapi_reap(const char *dir, int dry_run, winapi_reap_fn *fn, void *arg);
 
+/*
+ * Buffer pools.  A buffer put back keeps its file, mapping and pages, up to
+ * max_bytes in all, and is handed out again for any request it can hold
+ * (cut to the size asked for), so that a program that makes buffers over
+ * and over pays for their first touch once.  Thread-safe: one pool may
+ * serve every thread of a handle.
+ *
+ * winapi_pool_get() returns a buffer as winapi_alloc_shared_buffer() does:
+ * size bytes, file and mapping of exactly that size, zeroed unless flags
+ * has WINAPI_POOL_DIRTY (then it holds whatever its last user left).
+ * winapi_pool_put() takes the buffer back (or frees it, when the pool is
+ * full) and zeroes *buffer; a buffer of no pool may be put, and is freed.
+ * winapi_free_shared_buffer() may also free a pooled buffer.
+ * winapi_pool_close() frees every buffer kept; buffers still out stay
+ * their holders' to put or free.
+ */
+typedef struct winapi_pool winapi_pool_t;
+#define WINAPI_POOL_DIRTY 1u
+int winapi_pool_open(winapi_handle_t handle, uint64_t max_bytes, winapi_pool_t **pool);
+int winapi_pool_get(winapi_pool_t *pool, size_t size, unsigned flags,
+                    winapi_shared_buffer_t *buffer);
+void winapi_pool_put(winapi_pool_t *pool, winapi_shared_buffer_t *buffer);
+void winapi_pool_close(winapi_pool_t *pool);
+
 #ifdef __cplusplus
 }
 #endif

@@ -667,6 +667,121 @@ START_TEST(test_client_jobs)
 }
 END_TEST
 
+/* How many files the backing directory holds. */
+static int backing_files(void)
+{
+    char cmd[600];
+    FILE *fp;
+    int n = -1;
+
+    snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", tu_env("WINAPI_BACKING_DIR"));
+    fp = popen(cmd, "r");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_eq(fscanf(fp, "%d", &n), 1);
+    pclose(fp);
+    return n;
+}
+
+START_TEST(test_client_pool)
+{
+    winapi_handle_t h = open_default();
+    winapi_shared_buffer_t a, b, c;
+    winapi_pool_t *pool;
+    struct stat st;
+    void *first;
+
+    ck_assert_int_eq(winapi_pool_open(h, 3 << 20, &pool), 0);
+    ck_assert_int_eq(winapi_pool_get(pool, 2 << 20, 0, &a), 0);
+    memset(a.data, 0xab, a.size);
+    first = a.data;
+    winapi_pool_put(pool, &a);
+    ck_assert_ptr_null(a.data);
+    ck_assert_int_eq(backing_files(), 1);               /* kept */
+    /* A smaller request gets it back, cut to size (the host checks), zeroed. */
+    ck_assert_int_eq(winapi_pool_get(pool, 1 << 20, 0, &b), 0);
+    ck_assert_ptr_eq(b.data, first);
+    ck_assert_uint_eq(b.size, 1 << 20);
+    ck_assert_int_eq(fstat(b.fd, &st), 0);
+    ck_assert_int_eq(st.st_size, 1 << 20);
+    for (size_t i = 0; i < b.size; i++)
+        ck_assert_int_eq(((unsigned char *)b.data)[i], 0);
+    ck_assert_int_eq(winapi_process_shared_buffer(h, &b, "process"), 0);
+    /* Dirty: whatever its last user left. */
+    memset(b.data, 0xcd, b.size);
+    winapi_pool_put(pool, &b);
+    ck_assert_int_eq(winapi_pool_get(pool, 1 << 20, WINAPI_POOL_DIRTY, &b), 0);
+    ck_assert_int_eq(((unsigned char *)b.data)[4095], 0xcd);
+    /* Nothing kept fits 2 MiB now: a fresh one. */
+    ck_assert_int_eq(winapi_pool_get(pool, 2 << 20, 0, &c), 0);
+    ck_assert_uint_ne(c.buffer_id, b.buffer_id);
+    ck_assert_int_eq(winapi_pool_get(pool, 0, 7, &a), -1);  /* unknown flags */
+    ck_assert_int_eq(errno, EINVAL);
+    winapi_pool_put(pool, &b);                          /* 1 MiB kept */
+    winapi_pool_put(pool, &c);                          /* 2 MiB more: 3 MiB, kept */
+    ck_assert_int_eq(backing_files(), 2);
+    ck_assert_int_eq(winapi_alloc_shared_buffer(h, 4096, &a), 0);
+    winapi_pool_put(pool, &a);                          /* beyond max_bytes: freed */
+    ck_assert_int_eq(backing_files(), 2);
+    /* A pooled buffer may be freed as any other. */
+    ck_assert_int_eq(winapi_pool_get(pool, 1 << 20, 0, &b), 0);
+    winapi_free_shared_buffer(&b);
+    ck_assert_int_eq(backing_files(), 1);
+    winapi_pool_close(pool);
+    ck_assert_int_eq(backing_files(), 0);
+    winapi_close(h);
+}
+END_TEST
+
+struct pool_user {
+    winapi_handle_t h;
+    winapi_pool_t *pool;
+    int failures;
+};
+
+static void *use_pool(void *arg)
+{
+    struct pool_user *u = arg;
+
+    for (int i = 0; i < 40; i++) {
+        winapi_shared_buffer_t b;
+        size_t size = (size_t)(1 + i % 3) << 16;
+        if (winapi_pool_get(u->pool, size, 0, &b) < 0) {
+            u->failures++;
+            continue;
+        }
+        for (size_t k = 0; k < b.size; k += 4096)
+            if (((unsigned char *)b.data)[k] != 0)
+                u->failures++;
+        memset(b.data, 0xff, b.size);
+        if (winapi_process_shared_buffer(u->h, &b, "process") < 0)
+            u->failures++;
+        winapi_pool_put(u->pool, &b);
+    }
+    return NULL;
+}
+
+START_TEST(test_client_pool_shared_by_threads)
+{
+    struct pool_user u[6];
+    pthread_t t[6];
+    winapi_handle_t h = open_default();
+    winapi_pool_t *pool;
+
+    ck_assert_int_eq(winapi_pool_open(h, 1 << 20, &pool), 0);
+    for (int i = 0; i < 6; i++) {
+        u[i] = (struct pool_user){ .h = h, .pool = pool };
+        pthread_create(&t[i], NULL, use_pool, &u[i]);
+    }
+    for (int i = 0; i < 6; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(u[i].failures, 0);
+    }
+    winapi_pool_close(pool);
+    ck_assert_int_eq(backing_files(), 0);
+    winapi_close(h);
+}
+END_TEST
+
 static Suite *client_suite(void)
 {
     Suite *s = suite_create("client");
@@ -674,6 +789,8 @@ static Suite *client_suite(void)
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_client_alloc_creates_private_file);
+    tcase_add_test(tc, test_client_pool);
+    tcase_add_test(tc, test_client_pool_shared_by_threads);
     tcase_add_test(tc, test_client_ids_increase_and_skip_existing_names);
     tcase_add_test(tc, test_client_free_zeroed_structure_is_safe);
     tcase_add_test(tc, test_client_alloc_failure_leaves_nothing);

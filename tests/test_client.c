@@ -2,9 +2,10 @@
  * test_client.c - the seed's test client: allocates 1, 8 and 32 MB shared
  * buffers, fills each with a pattern, has the host process it, verifies
  * the buffer (pattern intact, and the host's CRC-32 equal to our own), and
- * frees it, printing the seed's transcript.  Settings come from the
- * WINAPI_* environment variables.  Exits 1, leaving no file behind, on any
- * failure.
+ * frees it, printing the seed's transcript.  With --pool the buffers come
+ * from a buffer pool, and the scenario runs twice: the second round gets
+ * the first round's buffers back, zeroed.  Settings come from the WINAPI_*
+ * environment variables.  Exits 1, leaving no file behind, on any failure.
  */
 #include "config.h"
 
@@ -20,12 +21,13 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-"Usage: test_client [--shared-only]\n"
+"Usage: test_client [--shared-only] [--pool]\n"
 "Run the shared-buffer scenario (1, 8 and 32 MB buffers) against winapi-hostd.\n"
 "Settings: WINAPI_HOST, WINAPI_PORT, WINAPI_TOKEN_FILE, WINAPI_BACKING_DIR,\n"
 "WINAPI_AUTOMOUNT_ROOT (see libwinapi(3)).\n"
 "\n"
 "  --shared-only   the shared-buffer tests only (the only tests there are)\n"
+"  --pool          take the buffers from a buffer pool, twice over\n"
 "  --help          show this help\n");
 }
 
@@ -71,16 +73,33 @@ out:
     return ok;
 }
 
-static int test_buffer(winapi_handle_t h, size_t size)
+static int all_zero(const winapi_shared_buffer_t *b)
+{
+    const unsigned char *p = b->data;
+
+    for (size_t i = 0; i < b->size; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+/* One buffer's scenario; from pool when it is not NULL, and back into it. */
+static int test_buffer(winapi_handle_t h, winapi_pool_t *pool, size_t size)
 {
     winapi_shared_buffer_t b;
+    int got;
 
     printf("Testing %.2f MB dynamic buffer...\n", (double)size / (1024 * 1024));
-    if (winapi_alloc_shared_buffer(h, size, &b) < 0) {
+    got = pool ? winapi_pool_get(pool, size, 0, &b) : winapi_alloc_shared_buffer(h, size, &b);
+    if (got < 0) {
         fprintf(stderr, "❌ Failed to allocate shared buffer: %s\n", winapi_last_error());
         return -1;
     }
     printf("✅ Allocated shared buffer: %s (%zu bytes)\n", b.file_path, b.size);
+    if (pool && !all_zero(&b)) {
+        fprintf(stderr, "❌ Pooled buffer not zeroed: %s\n", b.file_path);
+        goto fail;
+    }
     printf("  Filling buffer with test pattern...\n");
     fill_pattern(&b);
     printf("  Sending to host for processing...\n");
@@ -97,7 +116,10 @@ static int test_buffer(winapi_handle_t h, size_t size)
     }
     printf("  ✅ Buffer integrity verified\n");
     printf("✅ Cleaned up shared buffer: %s\n", b.file_path);
-    winapi_free_shared_buffer(&b);
+    if (pool)
+        winapi_pool_put(pool, &b);
+    else
+        winapi_free_shared_buffer(&b);
     printf("  ✅ Buffer cleaned up\n\n");
     return 0;
 fail:
@@ -109,12 +131,17 @@ int main(int argc, char **argv)
 {
     static const size_t sizes[] = { 1 << 20, 8 << 20, 32 << 20 };
     winapi_handle_t h;
-    int rc = EXIT_SUCCESS;
+    winapi_pool_t *pool = NULL;
+    int rc = EXIT_SUCCESS, rounds = 1;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return EXIT_SUCCESS;
+        }
+        if (strcmp(argv[i], "--pool") == 0) {
+            rounds = 2;
+            continue;
         }
         if (strcmp(argv[i], "--shared-only") != 0) {
             fprintf(stderr, "test_client: unknown option %s\n", argv[i]);
@@ -127,10 +154,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "test_client: %s\n", winapi_last_error());
         return EXIT_FAILURE;
     }
+    /* Room for all three buffers: the second round gets them back. */
+    if (rounds == 2 && winapi_pool_open(h, 64 << 20, &pool) < 0) {
+        fprintf(stderr, "test_client: %s\n", strerror(errno));
+        winapi_close(h);
+        return EXIT_FAILURE;
+    }
     printf("=== Dynamic Shared Buffer Test ===\n");
-    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && rc == EXIT_SUCCESS; i++)
-        if (test_buffer(h, sizes[i]) < 0)
-            rc = EXIT_FAILURE;
+    for (int r = 0; r < rounds && rc == EXIT_SUCCESS; r++)
+        for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && rc == EXIT_SUCCESS; i++)
+            if (test_buffer(h, pool, sizes[i]) < 0)
+                rc = EXIT_FAILURE;
+    winapi_pool_close(pool);
     if (rc == EXIT_SUCCESS)
         printf("Dynamic shared buffer tests completed successfully!\n");
     else

@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_client.sh - the seed's transcript from test_client --shared-only,
-# then its failures: host down, and nothing left in the backing directory.
+# the same from a buffer pool (--pool), then its failures: host down, and
+# nothing left in the backing directory.
 set -u
 tc="$top_builddir/tests/test_client"
 out="$WINAPI_TEST_WORK/transcript"
@@ -42,6 +43,19 @@ done 3<"$WINAPI_TEST_WORK/expected" 4<"$out"
 [ "$n" -eq "$(wc -l <"$WINAPI_TEST_WORK/expected")" ] || fail "transcript has $n matching lines"
 [ "$(wc -l <"$out")" -eq "$n" ] || fail "transcript has extra lines"
 ls "$WINAPI_BACKING_DIR" | grep -q . && fail "files left behind: $(ls "$WINAPI_BACKING_DIR")"
+
+# --pool: the scenario twice from one buffer pool.  The second round gets
+# the first round's buffers (the same IDs; fresh ones would be 4, 5 and 6),
+# zeroed, and closing the pool leaves nothing behind.
+"$tc" --shared-only --pool >"$out" 2>&1 || fail "test_client --pool failed"
+for id in 1 2 3; do
+    [ "$(grep -c "Allocated shared buffer: .*winapi_shared_buffer_${id}_" "$out")" = 2 ] ||
+        fail "--pool: buffer $id was not handed out twice"
+done
+grep -q "winapi_shared_buffer_4_" "$out" && fail "--pool: a fresh buffer in the second round"
+[ "$(grep -c "Buffer integrity verified" "$out")" = 6 ] || fail "--pool: six verified buffers"
+grep -q "completed successfully" "$out" || fail "--pool: no success line"
+ls "$WINAPI_BACKING_DIR" | grep -q . && fail "--pool: files left behind: $(ls "$WINAPI_BACKING_DIR")"
 
 # Host down: a clear message, exit status 1, and still nothing left behind.
 "$WINAPI_TEST_HOSTD_SH" stop "$WINAPI_TEST_WORK/hostd" || fail "winapi-hostd did not stop cleanly"
