@@ -29,6 +29,7 @@
 
 #include "asyncjobs.h"
 #include "conn.h"
+#include "grants.h"
 #include "jobs.h"
 #include "log.h"
 #include "loop.h"
@@ -121,9 +122,11 @@ static enum job_state task_slice(struct job *j)
     int64_t deadline;
     uint64_t start;
 
-    /* A small request on the loop is smaller than a slice: one step, no clock. */
+    /* A small request on the loop is smaller than a slice: no clock.  Each
+     * step of a chain is a call of its own. */
     if (t->on_loop) {
-        request_step(t->r, UINT64_MAX);
+        while (!request_step(t->r, UINT64_MAX))
+            continue;
         atomic_store(&j->bytes_done, request_done(t->r));
         return request_succeeded(t->r) ? JOB_DONE : JOB_FAILED;
     }
@@ -222,7 +225,7 @@ static void dispatch_async(struct server *s, struct conn *c, wp_request *req)
     uint64_t id = req->request_id, cost = request_work(req) + REQUEST_FIXED_COST;
     bool quick = request_is_quick(req);
     struct task *t = calloc(1, sizeof(*t));
-    struct request *r = t ? request_new(s->cfg, req, c->peer) : NULL;
+    struct request *r = t ? request_new(s->cfg, c->grant, req, c->peer) : NULL;
 
     if (!r) {
         free(t);
@@ -240,7 +243,8 @@ static void dispatch_async(struct server *s, struct conn *c, wp_request *req)
     t->s = s;
     t->has_id = has_id;
     t->id = id;
-    t->async = ajobs_add(s->ajobs, request_operation(r), request_length(r), &t->job);
+    t->async = ajobs_add(s->ajobs, c->grant, request_operation(r), request_length(r),
+                         &t->job);
     if (!t->async) {
         request_free(r);
         free(t);
@@ -287,7 +291,7 @@ static void dispatch(struct server *s, struct conn *c, wp_request *req)
         return;
     }
     t = calloc(1, sizeof(*t));
-    struct request *r = t ? request_new(s->cfg, req, c->peer) : NULL;
+    struct request *r = t ? request_new(s->cfg, c->grant, req, c->peer) : NULL;
 
     if (!r) {
         free(t);
@@ -319,9 +323,14 @@ static void dispatch(struct server *s, struct conn *c, wp_request *req)
 
 /* ---- lines ----------------------------------------------------------- */
 
-static json_object *hello_result(void)
+/* hello's answer; with a token, what it grants too. */
+static json_object *hello_result(const struct hostd_config *cfg, const wp_grant *g)
 {
-    return wp_result_hello("winapi-hostd", PACKAGE_VERSION, ops_names());
+    json_object *r = wp_result_hello("winapi-hostd", PACKAGE_VERSION, ops_names());
+
+    if (r && g)
+        json_object_object_add(r, "granted", grant_json(g, cfg, ops_names()));
+    return r;
 }
 
 /* Handle one line; false to close the connection. */
@@ -333,12 +342,13 @@ static bool handle_line(struct server *s, struct conn *c, const char *line, size
     wp_code rc = wp_request_parse(line, len, &req, err, sizeof(err));
     bool keep = true;
 
-    if (cfg->token && !c->authed) {
-        if (rc == WP_OK && req.api == WP_API_HELLO && req.token &&
-            wp_token_equal(req.token, cfg->token)) {
-            c->authed = true;
+    if (cfg->grants.n && !c->grant) {
+        const wp_grant *g = rc == WP_OK && req.api == WP_API_HELLO && req.token
+                            ? grants_find(&cfg->grants, req.token) : NULL;
+        if (g) {
+            c->grant = g;
             answer(c, wp_response_success(req.has_request_id, req.request_id,
-                                          hello_result()));
+                                          hello_result(cfg, g)));
         } else {
             log_warn("%s: refused: %s", c->peer, req.api == WP_API_HELLO && rc == WP_OK
                      ? "wrong or missing token" : "request before hello");
@@ -350,15 +360,17 @@ static bool handle_line(struct server *s, struct conn *c, const char *line, size
         answer_error(c, &req, rc, err);
     } else if (req.api == WP_API_PING) {
         answer(c, wp_response_success(req.has_request_id, req.request_id, wp_result_pong()));
-    } else if (req.api == WP_API_HELLO && cfg->token &&
-               !(req.token && wp_token_equal(req.token, cfg->token))) {
-        /* A hello with the wrong token is refused also after a good one:
-         * a client that sends one has lost track of who it is. */
+    } else if (req.api == WP_API_HELLO && cfg->grants.n &&
+               !(req.token && grants_find(&cfg->grants, req.token) == c->grant)) {
+        /* A hello with the wrong token is refused also after a good one, and
+         * so is another token's: a client that sends one has lost track of
+         * who it is. */
         log_warn("%s: refused: wrong or missing token in a later hello", c->peer);
         answer_error(c, &req, WP_UNAUTHORIZED, "wrong or missing token");
         keep = false;
     } else if (req.api == WP_API_HELLO) {
-        answer(c, wp_response_success(req.has_request_id, req.request_id, hello_result()));
+        answer(c, wp_response_success(req.has_request_id, req.request_id,
+                                      hello_result(cfg, c->grant)));
     } else if (req.api == WP_API_JOB) {
         char *reply = ajobs_request(s->ajobs, s->jobs, c, &req, conn_now_ms());
         if (reply)

@@ -110,6 +110,18 @@ def main():
            and res.get("bytes_total") == 2 * size and res.get("bytes_done") == 2 * size
            and len(res.get("response", {}).get("result", {}).get("steps", [])) == 2, w)
     os.unlink(path)
+
+    # A chain small enough to run on the event loop: every step still runs.
+    small = os.path.join(BACKING, "small")
+    with open(small, "wb") as f:
+        f.write(b"\0" * 4096)
+    r = c.ask(api="shared_buffer", file_path=small, buffer_size=4096, buffer_id=8,
+              operations=[{"operation": "fill", "params": {"pattern": 0x64636261}},
+                          {"operation": "checksum", "params": {"algorithm": "sha256"}}])
+    steps = r.get("result", {}).get("steps", [{}, {}])
+    expect("a 4 KiB chain of two steps", r.get("status") == "success" and
+           steps[1].get("checksum") == hashlib.sha256(b"abcd" * 1024).hexdigest(), r)
+    os.unlink(small)
     for f in failures:
         print("FAIL:", f)
     if failures:
