@@ -16,6 +16,12 @@
 
 #include "asyncjobs.h"
 
+/* Jobs are seen by the token they were made under: its grant, one per token. */
+static const void *conn_tag(const struct conn *c)
+{
+    return c->grant;
+}
+
 struct waiter {
     struct conn *c;             /* holds a reference */
     bool has_id;
@@ -26,6 +32,7 @@ struct waiter {
 
 struct ajob {
     uint64_t id;
+    const void *owner_tag;      /* the grant of the token that made it; seen under it only */
     char *operation;
     uint64_t bytes_total;
     struct jobs_owner owner;
@@ -128,8 +135,8 @@ static bool evict_ended_locked(struct ajobs *a)
     return true;
 }
 
-struct ajob *ajobs_add(struct ajobs *a, const char *operation, uint64_t bytes_total,
-                       struct job *job)
+struct ajob *ajobs_add(struct ajobs *a, const void *tag, const char *operation,
+                       uint64_t bytes_total, struct job *job)
 {
     struct ajob *e = calloc(1, sizeof(*e));
 
@@ -137,6 +144,7 @@ struct ajob *ajobs_add(struct ajobs *a, const char *operation, uint64_t bytes_to
         free(e);
         return NULL;
     }
+    e->owner_tag = tag;
     e->bytes_total = bytes_total;
     e->job = job;
     pthread_mutex_lock(&a->lock);
@@ -244,15 +252,16 @@ struct ajob_reply *ajobs_end(struct ajobs *a, struct ajob *e, enum job_state st,
     return replies;
 }
 
-static struct ajob *find_locked(struct ajobs *a, uint64_t id)
+/* Another token's job is not there at all: not_found, never listed. */
+static struct ajob *find_locked(struct ajobs *a, uint64_t id, const void *tag)
 {
     for (struct ajob *e = a->head; e; e = e->next)
         if (e->id == id)
-            return e;
+            return e->owner_tag == tag ? e : NULL;
     return NULL;
 }
 
-static char *list_locked(struct ajobs *a, const wp_request *req)
+static char *list_locked(struct ajobs *a, const wp_request *req, const void *tag)
 {
     json_object *r = json_object_new_object(), *jobs = json_object_new_array();
 
@@ -262,7 +271,7 @@ static char *list_locked(struct ajobs *a, const wp_request *req)
         return NULL;
     }
     for (struct ajob *e = a->head; e; e = e->next) {
-        json_object *st = status_locked(e);
+        json_object *st = e->owner_tag == tag ? status_locked(e) : NULL;
         if (st)
             json_object_array_add(jobs, st);
     }
@@ -301,11 +310,11 @@ char *ajobs_request(struct ajobs *a, struct jobs *sched, struct conn *c,
 
     pthread_mutex_lock(&a->lock);
     if (req->job_action == WP_JOB_LIST) {
-        line = list_locked(a, req);
+        line = list_locked(a, req, conn_tag(c));
         pthread_mutex_unlock(&a->lock);
         return line;
     }
-    e = find_locked(a, req->job_id);
+    e = find_locked(a, req->job_id, conn_tag(c));
     if (!e) {
         pthread_mutex_unlock(&a->lock);
         return wp_response_error(req->has_request_id, req->request_id, WP_NOT_FOUND,

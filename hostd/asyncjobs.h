@@ -9,8 +9,9 @@
  * its connection's, so that it outlives the connection and takes its turn
  * in the round robin like a connection.
  *
- * Every job is visible to every connection: the daemon has one token, and
- * a connection that may speak at all presented it.
+ * A job is visible to the connections that said hello with the token it
+ * was made under (without a token file: to every connection), and to no
+ * other: there its id is not_found, and it is never listed.
  *
  * Threads: ajobs_end on the worker that ends a job; everything else on the
  * event loop's thread.  One lock inside guards the table.
@@ -43,10 +44,11 @@ void ajobs_free(struct ajobs *a);
  * A new entry for job, which will work on bytes_total bytes for operation;
  * when max_jobs exist already, the one that ended first is forgotten to
  * make room; NULL when all are still at work (the caller answers busy) or
- * out of memory.  Its id is new for the life of the daemon.
+ * out of memory.  Its id is new for the life of the daemon.  tag is the
+ * maker's grant (conn's grant): only connections with the same see it.
  */
-struct ajob *ajobs_add(struct ajobs *a, const char *operation, uint64_t bytes_total,
-                       struct job *job);
+struct ajob *ajobs_add(struct ajobs *a, const void *tag, const char *operation,
+                       uint64_t bytes_total, struct job *job);
 /* Remove an entry whose job never started (it could not be queued). */
 void ajobs_remove(struct ajobs *a, struct ajob *e);
 uint64_t ajob_id(const struct ajob *e);

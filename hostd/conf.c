@@ -311,8 +311,7 @@ int config_parse(struct hostd_config *cfg, int argc, char **argv)
     if (cfg->threads == 0)
         cfg->threads = plat_ncpu() < 2 ? 2 : plat_ncpu();
     if (cfg->token_file) {
-        cfg->token = wp_token_read(cfg->token_file, err, sizeof(err));
-        if (!cfg->token) {
+        if (grants_load(cfg->token_file, &cfg->grants, err, sizeof(err)) < 0) {
             fprintf(log_early(), "winapi-hostd: %s\n", err);
             return -1;
         }
@@ -331,30 +330,16 @@ void config_free(struct hostd_config *cfg)
         free(cfg->drive[i]);
     for (int i = 0; i < cfg->n_allow; i++)
         free(cfg->allow_local[i]);
-    free(cfg->token);
-}
-
-static int ieq_prefix(const char *s, const char *prefix, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (tolower((unsigned char)s[i]) != tolower((unsigned char)prefix[i]))
-            return 0;
-    return 1;
+    grants_free(&cfg->grants);
 }
 
 int config_locate(const struct hostd_config *cfg, const char *host,
                   const char **local_root, const char **rel, char *err, size_t errlen)
 {
-    size_t hl = strlen(host);
-
     for (int i = 0; i < cfg->n_allow; i++) {
-        const char *root = cfg->allow[i];
-        size_t rl = strlen(root);
-        /* "C:\" ends in its separator; "C:\temp" needs one after it. */
-        size_t skip = root[rl - 1] == '\\' ? rl : rl + 1;
+        size_t skip = wp_path_host_below(cfg->allow[i], host);
 
-        if (hl <= skip || !ieq_prefix(host, root, rl) ||
-            (root[rl - 1] != '\\' && host[rl] != '\\'))
+        if (skip == 0)
             continue;
         *rel = host + skip;
         *local_root = cfg->allow_local[i];

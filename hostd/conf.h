@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "grants.h"
 #include "wp_path.h"
 
 #define HOSTD_DEFAULT_LISTEN_ADDR "127.0.0.1"
@@ -30,7 +31,7 @@ struct hostd_config {
     int n_allow;
     char *drive[26];            /* POSIX: local directory for A: .. Z: */
     char automount_root[WP_GUEST_PATH_MAX];
-    char *token;                /* NULL: no hello needed */
+    struct grants grants;       /* of --token-file; n 0: no hello needed */
     const char *token_file;
     const char *port_file;
     const char *log_file;       /* NULL: stderr, or syslog once detached */

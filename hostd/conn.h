@@ -28,6 +28,7 @@
 #include "plat.h"
 #include "jobs.h"
 #include "wp_frame.h"
+#include "wp_token.h"
 
 /*
  * Requests of one connection being worked on at once; beyond, the loop
@@ -48,7 +49,7 @@ struct conn {
     /* loop */
     struct loop_item item;
     wp_frame *frame;            /* a partial line, or lines not yet handled; NULL when none */
-    bool authed;                /* said hello with the token */
+    const wp_grant *grant;      /* the token's it said hello with; NULL: none yet */
     bool requested;             /* sent a whole request line once */
     bool gone;                  /* closed (it lives on while requests hold it) */
     bool unread;                /* its socket may hold bytes not read yet (LOOP_EDGE) */

@@ -54,7 +54,7 @@ static int serve_started(struct hostd_config *cfg, void (*ready)(void))
         return EXIT_FAILURE;
     }
     log_info("listening on %s:%d, %d workers, %s", cfg->listen_addr, server_port(srv),
-             cfg->threads, cfg->token ? "token required" : "no token");
+             cfg->threads, cfg->grants.n ? "token required" : "no token");
     for (int i = 0; i < cfg->n_allow; i++)
         log_info("allowed root %s", cfg->allow[i]);
     if (ready)

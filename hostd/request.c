@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "grants.h"
 #include "log.h"
 #include "ops.h"
 #include "plat.h"
@@ -40,6 +41,7 @@ struct step {
 /* What the checks found, and the operations' own state. */
 struct plan {
     const struct hostd_config *cfg;
+    const wp_grant *grant;      /* what the connection's token may do; NULL: anything */
     const wp_request *req;
     size_t nsteps;              /* 1 for a single operation */
     struct step steps[WP_MAX_STEPS];
@@ -137,6 +139,10 @@ static wp_code open_file(struct request *r)
         return rc;
     if (config_locate(pl->cfg, pl->host, &local_root, &rel, pl->err, sizeof(pl->err)) < 0)
         return WP_PATH_NOT_ALLOWED;
+    if (pl->grant && !grant_allows_path(pl->grant, pl->host)) {
+        snprintf(pl->err, sizeof(pl->err), "%s: outside this token's roots", pl->host);
+        return WP_FORBIDDEN;
+    }
     rc = plat_file_open(local_root, rel, pl->write, &r->f, &size, why, sizeof(why));
     if (rc != WP_OK) {
         snprintf(pl->err, sizeof(pl->err), "%s: %s", pl->host, why);
@@ -174,6 +180,10 @@ static wp_code prepare_step(struct plan *pl, struct step *st, const char *name,
                  echo(shown, sizeof(shown), name, ECHO_NAME_CHARS));
         return WP_UNKNOWN_OPERATION;
     }
+    if (pl->grant && !grant_allows_op(pl->grant, name)) {
+        snprintf(pl->err, sizeof(pl->err), "this token may not run %s", st->op->name);
+        return WP_FORBIDDEN;
+    }
     if (wp_op_check_params(st->op->proto, params, pl->err, sizeof(pl->err)) < 0)
         return WP_BAD_REQUEST;
     if (st->op->proto->access == WP_OP_WRITE && req->access == WP_ACCESS_READ) {
@@ -191,7 +201,7 @@ static wp_code prepare_step(struct plan *pl, struct step *st, const char *name,
     return rc;
 }
 
-static wp_code prepare(struct plan *pl)
+static wp_code prepare_steps(struct plan *pl)
 {
     const wp_request *req = pl->req;
     wp_code rc;
@@ -209,6 +219,19 @@ static wp_code prepare(struct plan *pl)
         }
     }
     return WP_OK;
+}
+
+/* The steps, then whether the token may write, if the request would. */
+static wp_code prepare(struct plan *pl)
+{
+    wp_code rc = prepare_steps(pl);
+
+    if (rc == WP_OK && pl->write && pl->grant && pl->grant->read_only) {
+        snprintf(pl->err, sizeof(pl->err), "this token may only read, and the request "
+                 "writes the buffer");
+        return WP_FORBIDDEN;
+    }
+    return rc;
 }
 
 static double ms_since(const struct timespec *t0)
@@ -244,8 +267,8 @@ bool request_is_quick(const wp_request *req)
  */
 static _Atomic(struct request *) spare_request;
 
-struct request *request_new(const struct hostd_config *cfg, wp_request *req,
-                            const char *peer)
+struct request *request_new(const struct hostd_config *cfg, const wp_grant *grant,
+                            wp_request *req, const char *peer)
 {
     struct request *r = atomic_exchange(&spare_request, NULL);
 
@@ -256,6 +279,7 @@ struct request *request_new(const struct hostd_config *cfg, wp_request *req,
     r->req = *req;
     memset(req, 0, sizeof(*req));
     r->pl.cfg = cfg;
+    r->pl.grant = grant;
     r->pl.req = &r->req;
     r->pl.err_step = -1;
     strncpy(r->peer, peer, sizeof(r->peer) - 1);   /* zeroed: stays terminated */

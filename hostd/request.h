@@ -20,10 +20,11 @@ struct request;
 
 /*
  * A request to carry out; takes req (zeroed).  NULL when out of memory
- * (req is then left to the caller).  peer names the client in the log.
+ * (req is then left to the caller).  grant is what the connection's token
+ * may do (NULL: anything); peer names the client in the log.
  */
-struct request *request_new(const struct hostd_config *cfg, wp_request *req,
-                            const char *peer);
+struct request *request_new(const struct hostd_config *cfg, const wp_grant *grant,
+                            wp_request *req, const char *peer);
 
 /*
  * The next step: at most max_bytes of the range, and the checks, opening

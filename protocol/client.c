@@ -108,7 +108,7 @@ int winapi_open(const winapi_options_t *opts, winapi_handle_t *handle)
     tokfile = setting(o->token_file, "WINAPI_TOKEN_FILE", NULL);
     if (tokfile) {
         /* The host refuses a token file others can read; the guest only sends it. */
-        token = wp_token_load(tokfile, 0, err, sizeof(err));
+        token = wp_token_client(tokfile, err, sizeof(err));
         if (!token) {
             wp_set_error("%s", err);
             goto fail_errno;

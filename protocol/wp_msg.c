@@ -35,6 +35,7 @@ static const struct {
     [WP_BUSY]              = { "busy",              EBUSY },
     [WP_INTERNAL]          = { "internal",          EIO },
     [WP_CANCELLED]         = { "cancelled",         ECANCELED },
+    [WP_FORBIDDEN]         = { "forbidden",         EPERM },
 };
 #define N_CODES (sizeof(code_table) / sizeof(code_table[0]))
 

@@ -36,6 +36,7 @@ typedef enum {
     WP_BUSY,
     WP_INTERNAL,
     WP_CANCELLED,               /* version 2: a job cancelled */
+    WP_FORBIDDEN,               /* version 2: outside the token's grant */
 } wp_code;
 
 /* "bad_request" etc.; "success" for WP_OK. */

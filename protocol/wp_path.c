@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -209,6 +210,22 @@ static const char *host_drive(const char *host, char *err, size_t errlen)
         return NULL;
     }
     return host + 3;
+}
+
+size_t wp_path_host_below(const char *root, const char *path)
+{
+    size_t rl = strlen(root), pl = strlen(path);
+    /* "C:\" ends in its separator; "C:\temp" needs one after it. */
+    size_t skip = rl > 0 && root[rl - 1] == '\\' ? rl : rl + 1;
+
+    if (rl == 0 || pl <= skip)
+        return 0;
+    for (size_t i = 0; i < rl; i++)
+        if (tolower((unsigned char)path[i]) != tolower((unsigned char)root[i]))
+            return 0;
+    if (root[rl - 1] != '\\' && path[rl] != '\\')
+        return 0;
+    return skip;
 }
 
 int wp_path_host_canon(const char *host, char *out, size_t outlen,

@@ -34,6 +34,14 @@ int wp_path_host_to_guest(const char *host, const char *automount_root,
                           char *out, size_t outlen, char *err, size_t errlen);
 
 /*
+ * Where the canonical host path path lies below the canonical directory
+ * root (whole components, case-insensitively, as Windows compares: C:\ro
+ * does not hold C:\rox): the offset of the rest of path after root's
+ * separator, or 0 when path is not below root (root itself included).
+ */
+size_t wp_path_host_below(const char *root, const char *path);
+
+/*
  * Check a host path and write its canonical form: upper-case drive, '\'
  * separators ('/' is accepted on input, as Windows does), no trailing
  * separator except on a drive root.

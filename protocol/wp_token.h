@@ -28,6 +28,41 @@ char *wp_token_load(const char *path, unsigned flags, char *err, size_t errlen);
 /* The daemon's: wp_token_load(path, WP_TOKEN_PRIVATE, err, errlen). */
 char *wp_token_read(const char *path, char *err, size_t errlen);
 
+/*
+ * A token file's grants (SPEC, "Permissions"): one a line,
+ *   TOKEN [ops=OP,OP...] [roots=HOSTDIR;HOSTDIR...] [access=read|write]
+ * with blank lines and lines starting with '#' left out.  The fields are
+ * taken from the end of the line as long as they start with "ops=",
+ * "roots=" or "access="; the rest of the line is the token, blanks inside
+ * it included, so that a version 1 token file (one line, any text) means
+ * what it meant: that token, granted everything.
+ */
+typedef struct {
+    char *token;
+    char **ops;                 /* NULL: every operation */
+    size_t nops;
+    char **roots;               /* canonical host directories; NULL: every allowed root */
+    size_t nroots;
+    int read_only;              /* access=read */
+} wp_grant;
+
+/*
+ * Parse the text of a token file (as wp_token_load returns it) into *grants
+ * (free with wp_grants_free) and *n (at least one).  -1 with errno EINVAL
+ * and the reason in err, naming the line: no token at all, a token twice,
+ * a field twice or empty, an access other than read or write, a root that
+ * is no host directory.
+ */
+int wp_grants_parse(const char *text, wp_grant **grants, size_t *n, char *err, size_t errlen);
+void wp_grants_free(wp_grant *grants, size_t n);
+
+/*
+ * The token a client sends, from the token file at path: its first grant's
+ * (a file of several lines may be the host's own).  NULL with errno and
+ * the reason in err, as wp_token_load() and wp_grants_parse() fail.
+ */
+char *wp_token_client(const char *path, char *err, size_t errlen);
+
 /* Compare tokens in time independent of where they differ. */
 int wp_token_equal(const char *a, const char *b);
 

@@ -221,6 +221,8 @@ START_TEST(test_msg_code_names_and_errnos)
         { WP_IO_ERROR, "io_error", EIO },
         { WP_BUSY, "busy", EBUSY },
         { WP_INTERNAL, "internal", EIO },
+        { WP_CANCELLED, "cancelled", ECANCELED },
+        { WP_FORBIDDEN, "forbidden", EPERM },
     };
 
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {

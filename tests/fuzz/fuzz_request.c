@@ -152,7 +152,7 @@ static void run(wp_request *req, uint64_t step)
 {
     bool has_id = req->has_request_id;
     uint64_t id = req->request_id, length = req->length;
-    struct request *r = request_new(&cfg, req, "fuzz");
+    struct request *r = request_new(&cfg, NULL, req, "fuzz");
     char *line, *bytes;
     json_object *o;
     int steps = 0;
