@@ -14,6 +14,7 @@
 
 #include "testutil.h"
 #include "wp_path.h"
+#include "wp_token.h"
 
 static const struct { const char *guest, *host; } table[] = {
     { "/mnt/c/temp/winapi_shared_buffer_1_1234", "C:\\temp\\winapi_shared_buffer_1_1234" },
@@ -268,6 +269,60 @@ START_TEST(test_path_automount_root_falls_back_to_mnt)
 }
 END_TEST
 
+START_TEST(test_path_host_below)
+{
+    ck_assert_uint_eq(wp_path_host_below("C:\\ro", "C:\\ro\\f"), 6);
+    ck_assert_uint_eq(wp_path_host_below("C:\\ro", "c:\\RO\\d\\f"), 6);  /* any case */
+    ck_assert_uint_eq(wp_path_host_below("C:\\ro", "C:\\rox\\f"), 0);    /* whole components */
+    ck_assert_uint_eq(wp_path_host_below("C:\\ro", "C:\\ro"), 0);        /* the root itself */
+    ck_assert_uint_eq(wp_path_host_below("C:\\", "C:\\f"), 3);
+    ck_assert_uint_eq(wp_path_host_below("C:\\", "D:\\f"), 0);
+}
+END_TEST
+
+START_TEST(test_path_grants_parse)
+{
+    char err[256];
+    wp_grant *g;
+    size_t n;
+
+    ck_assert_int_eq(wp_grants_parse("# admins\n\n  admin  \n"
+                                     "reader ops=checksum,stat roots=c:/ro;D:\\x\\ access=read\r\n"
+                                     "open sesame\n", &g, &n, err, sizeof(err)), 0);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq(g[0].token, "admin");
+    ck_assert_ptr_null(g[0].ops);
+    ck_assert_ptr_null(g[0].roots);
+    ck_assert_int_eq(g[0].read_only, 0);
+    ck_assert_str_eq(g[1].token, "reader");
+    ck_assert_uint_eq(g[1].nops, 2);
+    ck_assert_str_eq(g[1].ops[1], "stat");
+    ck_assert_uint_eq(g[1].nroots, 2);
+    ck_assert_str_eq(g[1].roots[0], "C:\\ro");              /* canonical */
+    ck_assert_str_eq(g[1].roots[1], "D:\\x");
+    ck_assert_int_eq(g[1].read_only, 1);
+    ck_assert_str_eq(g[2].token, "open sesame");           /* a version 1 token, blanks and all */
+    wp_grants_free(g, n);
+
+    static const struct { const char *text, *why; } bad[] = {
+        { "", "no token" },
+        { "# nothing\n", "no token" },
+        { "t access=all\n", "line 1: access=all" },
+        { "t access=read access=write\n", "line 1: access= given twice" },
+        { "t ops=a,,b\n", "line 1: ops=a,,b: an empty operation name" },
+        { "t roots=C:\\a roots=C:\\b\n", "line 1: roots= given twice" },
+        { "a\n\na ops=x\n", "line 3: the token of line 1 again" },
+        { "ops=x\n", "line 1: no token before the fields" },
+        { "t roots=relative\n", "line 1: root relative" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_int_eq(wp_grants_parse(bad[i].text, &g, &n, err, sizeof(err)), -1);
+        ck_assert_int_eq(errno, EINVAL);
+        ck_assert_msg(strstr(err, bad[i].why), "%s: %s", bad[i].text, err);
+    }
+}
+END_TEST
+
 static Suite *path_suite(void)
 {
     Suite *s = suite_create("path");
@@ -276,6 +331,8 @@ static Suite *path_suite(void)
     tcase_add_loop_test(tc, test_path_seed_table_guest_to_host, 0, 4);
     tcase_add_loop_test(tc, test_path_seed_table_host_to_guest, 0, 4);
     tcase_add_test(tc, test_path_drive_letter_case);
+    tcase_add_test(tc, test_path_host_below);
+    tcase_add_test(tc, test_path_grants_parse);
     tcase_add_test(tc, test_path_custom_automount_root);
     tcase_add_loop_test(tc, test_path_rejects_guest, 0,
                         (int)(sizeof(bad_guest) / sizeof(bad_guest[0])));
