@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "log.h"
 #include "plat.h"
+#include "ops_crypt.h"
 #include "wp_token.h"
 
 #ifdef _WIN32
@@ -43,7 +44,11 @@ static void usage(FILE *out)
 "  --allow HOSTDIR        allow buffers below this host directory; repeatable\n"
 "                         (default %s)\n"
 DRIVE_HELP
-"  --token-file FILE      require clients to say hello with this file's token\n"
+"  --token-file FILE      require clients to say hello with a token of this\n"
+"                         file, which may grant each only some operations,\n"
+"                         roots and access (see winapi-hostd(8))\n"
+"  --key-file FILE        the AES-256 key of encrypt and decrypt: 32 bytes,\n"
+"                         raw or as 64 hex digits (without it they do not exist)\n"
 "  --automount-root DIR   guest automount root used to translate file_path\n"
 "                         when a request has no host_path (default %s)\n"
 "  --threads N            worker threads (default: number of CPUs, at least 2)\n"
@@ -184,13 +189,14 @@ static int parse_bytes(const char *opt, const char *arg, size_t *out)
 enum { OPT_LISTEN = 256, OPT_ALLOW, OPT_DRIVE, OPT_TOKEN, OPT_ROOT, OPT_THREADS,
        OPT_QUEUE, OPT_PORTFILE, OPT_FG, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
        OPT_MAXCONN, OPT_MAXPENDING, OPT_HANDSHAKE, OPT_IDLE, OPT_LOGFILE,
-       OPT_MAXJOBS, OPT_JOBTTL };
+       OPT_MAXJOBS, OPT_JOBTTL, OPT_KEY };
 
 static const struct option options[] = {
     { "listen", required_argument, NULL, OPT_LISTEN },
     { "allow", required_argument, NULL, OPT_ALLOW },
     { "drive", required_argument, NULL, OPT_DRIVE },
     { "token-file", required_argument, NULL, OPT_TOKEN },
+    { "key-file", required_argument, NULL, OPT_KEY },
     { "automount-root", required_argument, NULL, OPT_ROOT },
     { "threads", required_argument, NULL, OPT_THREADS },
     { "queue", required_argument, NULL, OPT_QUEUE },
@@ -216,6 +222,7 @@ static int parse_one(struct hostd_config *cfg, int opt, const char *arg)
     case OPT_ALLOW:    return add_allow(cfg, arg);
     case OPT_DRIVE:    return add_drive(cfg, arg);
     case OPT_TOKEN:    cfg->token_file = arg; return 0;
+    case OPT_KEY:      cfg->key_file = arg; return 0;
     case OPT_THREADS:  return parse_count("--threads", arg, 256, &cfg->threads);
     case OPT_QUEUE:    return parse_count("--queue", arg, 1000000, &cfg->queue);
     case OPT_PORTFILE: cfg->port_file = arg; return 0;
@@ -315,6 +322,15 @@ int config_parse(struct hostd_config *cfg, int argc, char **argv)
             fprintf(log_early(), "winapi-hostd: %s\n", err);
             return -1;
         }
+    }
+    if (cfg->key_file) {
+        unsigned char key[CRYPT_KEY_BYTES];
+        if (crypt_key_load(cfg->key_file, key, err, sizeof(err)) < 0) {
+            fprintf(log_early(), "winapi-hostd: %s\n", err);
+            return -1;
+        }
+        crypt_set_key(key);
+        memset(key, 0, sizeof(key));
     }
     for (int i = 0; i < cfg->n_allow; i++)
         if (!(cfg->allow_local[i] = local_dir(cfg, cfg->allow[i]))) {

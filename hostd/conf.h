@@ -33,6 +33,7 @@ struct hostd_config {
     char automount_root[WP_GUEST_PATH_MAX];
     struct grants grants;       /* of --token-file; n 0: no hello needed */
     const char *token_file;
+    const char *key_file;       /* encrypt and decrypt's key; NULL: they do not exist */
     const char *port_file;
     const char *log_file;       /* NULL: stderr, or syslog once detached */
     int threads;

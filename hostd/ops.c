@@ -11,6 +11,7 @@
 #include <gcrypt.h>
 
 #include "ops.h"
+#include "ops_crypt.h"
 #include "wp_utf8.h"
 
 static wp_code no_params(struct op_run *r, char *err, size_t errlen)
@@ -151,17 +152,29 @@ static void run_fill(struct op_run *r)
 }
 
 static struct op table[] = {
-    { "process",  NULL, no_params,      run_process,  NULL },
-    { "checksum", NULL, check_checksum, run_checksum, finish_checksum },
-    { "fill",     NULL, check_fill,     run_fill,     NULL },
-    { "stat",     NULL, no_params,      NULL,         NULL },
+    { .name = "process",  .check = no_params, .run = run_process },
+    { .name = "checksum", .check = check_checksum, .run = run_checksum,
+      .finish = finish_checksum },
+    { .name = "fill",     .check = check_fill, .run = run_fill },
+    { .name = "stat",     .check = no_params },
+    { .name = "encrypt",  .check = crypt_check_encrypt, .run = crypt_run_encrypt,
+      .finish = crypt_finish, .chain_last = true },
+    { .name = "decrypt",  .check = crypt_check_decrypt, .run = crypt_run_decrypt,
+      .finish = crypt_finish, .passes = 2, .between = crypt_between_decrypt },
 };
+
+/* encrypt and decrypt exist only with a key. */
+static bool available(const struct op *op)
+{
+    return op->run != crypt_run_encrypt && op->run != crypt_run_decrypt
+           ? true : crypt_have_key();
+}
 
 const struct op *ops_find(const char *name)
 {
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
         if (strcmp(table[i].name, name) == 0)
-            return &table[i];
+            return available(&table[i]) ? &table[i] : NULL;
     return NULL;
 }
 
@@ -170,7 +183,8 @@ json_object *ops_names(void)
     json_object *a = json_object_new_array();
 
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-        json_object_array_add(a, json_object_new_string(table[i].name));
+        if (available(&table[i]))
+            json_object_array_add(a, json_object_new_string(table[i].name));
     return a;
 }
 

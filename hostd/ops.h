@@ -20,15 +20,24 @@
 
 /* Everything one run of an operation needs and produces. */
 struct op_run {
-    void *addr;                 /* mapped range (NULL when length is 0) */
+    void *addr;                 /* this call's part of the range (NULL when length is 0) */
     uint64_t length;
     json_object *params;        /* may be NULL */
     json_object *result;        /* the operation adds its fields here */
+    /* where the request is, for finish(): set by request.c */
+    void *base;                 /* the whole mapped range */
+    uint64_t range_length;
+    int passes;                 /* the operation's */
+    int pass;                   /* the pass at work, from 0 */
+    uint64_t done;              /* bytes of the range this pass has been through */
+    bool faulted;               /* the file shrank under the mapping: hands off */
     /* what check() parsed, for run() */
     int algorithm;
     gcry_md_hd_t md;
     bool md_done;
     uint32_t pattern;
+    gcry_cipher_hd_t cipher;
+    unsigned char nonce[12], tag[16];
 };
 
 struct op {
@@ -42,9 +51,15 @@ struct op {
     /* If set, called after every successful check(), whatever happened
      * since: adds results and releases what check() took. */
     void (*finish)(struct op_run *r);
+    /* Times run() goes over the range (0: once); between() is called after
+     * each pass but the last, and may end the request with an error. */
+    int passes;
+    wp_code (*between)(struct op_run *r, char *err, size_t errlen);
+    /* Only as a chain's last step: what it does is undone only while it runs. */
+    bool chain_last;
 };
 
-/* NULL for an unknown name. */
+/* NULL for an unknown name, and for encrypt and decrypt without a key. */
 const struct op *ops_find(const char *name);
 /* The names, for hello, as a new JSON array. */
 json_object *ops_names(void);

@@ -194,6 +194,7 @@ static wp_code prepare_step(struct plan *pl, struct step *st, const char *name,
     pl->write |= req->access == WP_ACCESS_WRITE ||
                  (req->access == WP_ACCESS_DEFAULT && st->op->proto->access == WP_OP_WRITE);
     st->run.params = params;
+    st->run.passes = st->op->passes ? st->op->passes : 1;
     rc = st->op->check(&st->run, pl->err, sizeof(pl->err));
     st->checked = rc == WP_OK;
     if (st->op->run)
@@ -213,6 +214,13 @@ static wp_code prepare_steps(struct plan *pl)
     pl->nsteps = req->nsteps;
     for (size_t i = 0; i < req->nsteps; i++) {
         rc = prepare_step(pl, &pl->steps[i], req->step_operation[i], req->step_params[i]);
+        if (rc == WP_OK && pl->steps[i].op->chain_last && i + 1 < req->nsteps) {
+            /* A later step failing would leave the buffer encrypted, and the
+             * answer an error without the nonce and tag to decrypt it. */
+            snprintf(pl->err, sizeof(pl->err), "%s must be a chain's last step",
+                     pl->steps[i].op->name);
+            rc = WP_BAD_REQUEST;
+        }
         if (rc != WP_OK) {
             pl->err_step = (int)i;
             return rc;
@@ -248,10 +256,11 @@ uint64_t request_work(const wp_request *req)
     uint64_t runs = 0;
 
     if (req->nsteps == 0)
-        return (op = ops_find(req->operation)) && op->run ? req->length : 0;
+        return (op = ops_find(req->operation)) && op->run
+               ? req->length * (uint64_t)(op->passes ? op->passes : 1) : 0;
     for (size_t i = 0; i < req->nsteps; i++)
         if ((op = ops_find(req->step_operation[i])) && op->run)
-            runs++;
+            runs += op->passes ? (uint64_t)op->passes : 1;
     return runs * req->length;
 }
 
@@ -323,6 +332,10 @@ static bool start(struct request *r)
         }
     }
     r->rc = open_file(r);
+    for (size_t i = 0; i < pl->nsteps; i++) {
+        pl->steps[i].run.base = r->m.addr;
+        pl->steps[i].run.range_length = r->req.length;
+    }
     while (r->cur < pl->nsteps && !pl->steps[r->cur].op->run)
         r->cur++;
     return r->rc == WP_OK && r->cur < pl->nsteps;
@@ -390,14 +403,31 @@ bool request_step(struct request *r, uint64_t max_bytes)
     if (plat_guard(guarded_run, st) < 0) {
         snprintf(pl->err, sizeof(pl->err), "%s: the file shrank while mapped", pl->host);
         r->m.faulted = true;
+        for (size_t i = 0; i < pl->nsteps; i++)
+            pl->steps[i].run.faulted = true;
         r->rc = WP_IO_ERROR;
         if (r->req.nsteps)
             pl->err_step = (int)r->cur;
         goto ended;
     }
     r->done += n;
+    st->run.done = r->done;
     if (r->done < r->req.length)
         return false;
+    /* Through the range: again, for an operation of several passes. */
+    if (st->run.pass + 1 < st->run.passes) {
+        r->rc = st->op->between(&st->run, pl->err, sizeof(pl->err));
+        if (r->rc != WP_OK) {
+            if (r->req.nsteps)
+                pl->err_step = (int)r->cur;
+            goto ended;
+        }
+        st->run.pass++;
+        st->run.done = 0;
+        r->done_before += r->done;
+        r->done = 0;
+        return false;
+    }
     /* This step is through the range: the next one that runs starts over it. */
     finish_step(st);
     do

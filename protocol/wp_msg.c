@@ -36,6 +36,7 @@ static const struct {
     [WP_INTERNAL]          = { "internal",          EIO },
     [WP_CANCELLED]         = { "cancelled",         ECANCELED },
     [WP_FORBIDDEN]         = { "forbidden",         EPERM },
+    [WP_DATA_ERROR]        = { "data_error",        EBADMSG },
 };
 #define N_CODES (sizeof(code_table) / sizeof(code_table[0]))
 

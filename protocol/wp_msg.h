@@ -37,6 +37,7 @@ typedef enum {
     WP_INTERNAL,
     WP_CANCELLED,               /* version 2: a job cancelled */
     WP_FORBIDDEN,               /* version 2: outside the token's grant */
+    WP_DATA_ERROR,              /* version 2: data that does not verify (a GCM tag) */
 } wp_code;
 
 /* "bad_request" etc.; "success" for WP_OK. */

@@ -15,6 +15,8 @@ static const wp_op table[] = {
     { "checksum", WP_OP_READ,  { { "algorithm", WP_PARAM_STRING } } },
     { "fill",     WP_OP_WRITE, { { "pattern", WP_PARAM_U32 } } },
     { "stat",     WP_OP_NONE,  { { NULL, 0 } } },
+    { "encrypt",  WP_OP_WRITE, { { NULL, 0 } } },
+    { "decrypt",  WP_OP_WRITE, { { "nonce", WP_PARAM_STRING }, { "tag", WP_PARAM_STRING } } },
 };
 
 const wp_op *wp_op_find(const char *name)

@@ -20,7 +20,7 @@ pkgs="autoconf automake libtool pkg-config make gcc libc6-dev
       libjson-c-dev libgcrypt20-dev check zlib1g-dev
       libfuse3-dev fuse3 attr python3 valgrind
       meson ninja-build g++ dpkg-dev
-      git rsync tar fio clang"
+      git rsync tar fio clang python3-cryptography"
 
 missing=""
 for p in $pkgs; do

@@ -223,6 +223,7 @@ START_TEST(test_msg_code_names_and_errnos)
         { WP_INTERNAL, "internal", EIO },
         { WP_CANCELLED, "cancelled", ECANCELED },
         { WP_FORBIDDEN, "forbidden", EPERM },
+        { WP_DATA_ERROR, "data_error", EBADMSG },
     };
 
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {

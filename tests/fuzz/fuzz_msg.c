@@ -86,7 +86,7 @@ static void as_response(const uint8_t *data, size_t size)
         return;
     FUZZ_CHECK(resp.message != NULL, "response without a message string");
     FUZZ_CHECK(resp.success == (resp.result != NULL), "success without result");
-    FUZZ_CHECK(resp.success || (resp.code > WP_OK && resp.code <= WP_FORBIDDEN),
+    FUZZ_CHECK(resp.success || (resp.code > WP_OK && resp.code <= WP_DATA_ERROR),
                "error with code %d", (int)resp.code);
     wp_response_release(&resp);
 }

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""test_hostd_crypt.py - encrypt and decrypt (SPEC, "Compression and
+encryption"), raw over TCP against the real daemon: AES-256-GCM in place
+that Debian's python3-cryptography decrypts with the key, nonce and tag;
+decrypt restoring the bytes; a wrong tag (data_error) or a cancel half way
+leaving the buffer exactly as it was; fresh nonces, across a restart too;
+key files refused at start; no key, no operations.
+
+Run by run-test.sh; the daemons with keys come from hostd.sh, so the test
+runs against whichever host run-test.sh uses.
+"""
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+BACKING = os.environ["WINAPI_BACKING_DIR"]
+HOSTD_SH = os.path.join(os.environ["top_srcdir"], "tests", "hostd.sh")
+WORK = os.environ["WINAPI_TEST_WORK"]
+PORT = int(os.environ["WINAPI_PORT"])
+WINE = os.environ.get("WINAPI_TEST_HOSTD") == "wine"
+KEY = bytes(range(32))
+failures = []
+
+
+class Conn:
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=60)
+        self.f = self.s.makefile("rb")
+        self.id = 0
+
+    def send(self, **fields):
+        self.id += 1
+        fields["request_id"] = self.id
+        self.s.sendall(json.dumps(fields).encode() + b"\n")
+
+    def ask(self, **fields):
+        self.send(**fields)
+        return json.loads(self.f.readline())
+
+
+def expect(what, ok, detail=""):
+    print(("ok: " if ok else "FAIL: ") + what + ("" if ok else ": %s" % (detail,)))
+    if not ok:
+        failures.append(what)
+
+
+def code(a):
+    return a["error"]["code"] if a.get("status") == "error" else a.get("status")
+
+
+def start(name, *args):
+    state = os.path.join(WORK, name)
+    r = subprocess.run(["sh", HOSTD_SH, "start", state] + list(args),
+                       capture_output=True, text=True)
+    return state, r
+
+
+def key_file(name, data, mode=0o600):
+    path = os.path.join(WORK, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, mode)
+    return path
+
+
+def buffer(name, data):
+    path = os.path.join(BACKING, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def req(path, size, op, **more):
+    r = dict(api="shared_buffer", file_path=path, buffer_size=size, buffer_id=1, **more)
+    if op:
+        r["operation"] = op
+    return r
+
+
+def aesgcm_decrypt(ciphertext, nonce, tag):
+    """Debian's python3-cryptography, an AES-GCM of its own (OpenSSL's)."""
+    code_ = ("import sys; from cryptography.hazmat.primitives.ciphers.aead import AESGCM\n"
+             "k, n, t = (bytes.fromhex(a) for a in sys.argv[1:4])\n"
+             "c = sys.stdin.buffer.read()\n"
+             "sys.stdout.buffer.write(AESGCM(k).decrypt(n, c + t, None))\n")
+    r = subprocess.run(["/usr/bin/python3", "-c", code_, KEY.hex(), nonce, tag],
+                       input=ciphertext, capture_output=True)
+    return r.stdout if r.returncode == 0 else None
+
+
+def main():
+    # No key: the operations do not exist.
+    c = Conn(PORT)
+    ops = c.ask(api="hello")["result"]["operations"]
+    expect("without a key, hello lists no encrypt", "encrypt" not in ops, ops)
+    p = buffer("nokey", b"x" * 4096)
+    expect("without a key, encrypt is unknown",
+           code(c.ask(**req(p, 4096, "encrypt"))) == "unknown_operation")
+
+    # Key files refused at start, naming the file.
+    bad = [("short", b"\x01" * 31, "expected 32 raw bytes or 64 hex digits"),
+           ("nothex", b"zz" * 32 + b"\n", "expected 32 raw bytes or 64 hex digits")]
+    if not WINE:
+        bad.append(("open", KEY.hex().encode(), "readable by others"))
+    for name, data, why in bad:
+        f = key_file("key-" + name, data, 0o644 if name == "open" else 0o600)
+        state, r = start("bad-" + name, "--key-file", f)
+        if r.returncode == 0:
+            subprocess.call(["sh", HOSTD_SH, "stop", state])
+        expect("key file refused: " + name, r.returncode != 0 and why in r.stderr and
+               f in r.stderr, r.stderr)
+
+    hexkey = key_file("key", KEY.hex().encode() + b"\n")
+    state, r = start("crypt", "--key-file", hexkey)
+    if r.returncode != 0:
+        print("FAIL: the daemon with a key did not start:", r.stderr)
+        return 1
+    port = int(r.stdout.split()[-1])
+    try:
+        c = Conn(port)
+        ops = c.ask(api="hello")["result"]["operations"]
+        expect("with a key, hello lists encrypt and decrypt",
+               "encrypt" in ops and "decrypt" in ops, ops)
+        size = (1 << 20) + 13          # not a multiple of the block, nor of a page
+        plain = os.urandom(size)
+        p = buffer("secret", plain)
+        a = c.ask(**req(p, size, "encrypt"))
+        res = a.get("result", {})
+        nonce, tag = res.get("nonce", ""), res.get("tag", "")
+        expect("encrypt: nonce and tag", code(a) == "success" and len(nonce) == 24 and
+               len(tag) == 32, a)
+        with open(p, "rb") as f:
+            cipher = f.read()
+        expect("encrypt works in place", len(cipher) == size and cipher != plain)
+        expect("another AES-GCM decrypts it", aesgcm_decrypt(cipher, nonce, tag) == plain)
+
+        bad_tag = ("0" if tag[0] != "0" else "1") + tag[1:]
+        a = c.ask(**req(p, size, "decrypt", params={"nonce": nonce, "tag": bad_tag}))
+        with open(p, "rb") as f:
+            expect("a wrong tag: data_error, the buffer as it was",
+                   code(a) == "data_error" and f.read() == cipher, a)
+        a = c.ask(**req(p, size, "decrypt", params={"nonce": nonce}))
+        expect("decrypt without a tag", code(a) == "bad_request", a)
+        a = c.ask(**req(p, size, "decrypt", params={"nonce": nonce, "tag": tag}))
+        with open(p, "rb") as f:
+            expect("decrypt restores the bytes", code(a) == "success" and f.read() == plain, a)
+
+        a2 = c.ask(**req(p, size, "encrypt"))["result"]
+        expect("a fresh nonce each time", a2["nonce"] != nonce)
+        c.ask(**req(p, size, "decrypt", params={"nonce": a2["nonce"], "tag": a2["tag"]}))
+
+        a = c.ask(**req(p, size, None, operations=[{"operation": "encrypt"},
+                                                   {"operation": "checksum"}]))
+        expect("encrypt only as a chain's last step", code(a) == "bad_request" and
+               a["error"].get("step") == 0, a)
+        a = c.ask(**req(p, size, None, operations=[{"operation": "checksum",
+                                                    "params": {"algorithm": "sha256"}},
+                                                   {"operation": "encrypt"}]))
+        st = a.get("result", {}).get("steps", [{}, {}])
+        expect("checksum, then encrypt", code(a) == "success" and
+               st[0].get("checksum") == hashlib.sha256(plain).hexdigest() and
+               len(st[1].get("tag", "")) == 32, a)
+        c.ask(**req(p, size, "decrypt", params={"nonce": st[1]["nonce"], "tag": st[1]["tag"]}))
+
+        # Cancelled half way: what was encrypted is put back.
+        big = 1 << 30
+        zeros = buffer("big", b"")
+        os.truncate(zeros, big)
+        a = c.ask(**req(zeros, big, "encrypt", **{"async": True}))
+        job = a.get("job", {}).get("job_id")
+        deadline = time.time() + 30
+        done = 0
+        while time.time() < deadline:
+            s = c.ask(api="job", action="status", job_id=job)["result"]
+            done = s["bytes_done"]
+            if done > 0 or s["state"] not in ("queued", "running"):
+                break
+            time.sleep(0.01)
+        s = c.ask(api="job", action="cancel", job_id=job)["result"]
+        s = c.ask(api="job", action="wait", job_id=job, timeout_ms=10000)["result"]
+        a = c.ask(**req(zeros, big, "checksum", params={"algorithm": "sha256"}))
+        expect("a cancelled encrypt (%d of %d bytes done) leaves the zeros" % (done, big),
+               s["state"] == "cancelled" and a["result"]["checksum"] ==
+               hashlib.sha256(bytes(big)).hexdigest(), (s, a))
+        os.unlink(zeros)
+    finally:
+        subprocess.call(["sh", HOSTD_SH, "stop", state])
+
+    # A restart with the same key: nonces still fresh.
+    raw = key_file("key-raw", KEY)
+    state, r = start("crypt2", "--key-file", raw)
+    if r.returncode == 0:
+        try:
+            c = Conn(int(r.stdout.split()[-1]))
+            a = c.ask(**req(p, size, "encrypt"))["result"]
+            expect("a raw key file; after a restart, another nonce",
+                   a["nonce"] not in (nonce, a2["nonce"]), a)
+            with open(p, "rb") as f:
+                expect("... and the same key", aesgcm_decrypt(f.read(), a["nonce"], a["tag"])
+                       == plain)
+        finally:
+            subprocess.call(["sh", HOSTD_SH, "stop", state])
+    else:
+        expect("a raw key file", False, r.stderr)
+    os.unlink(p)
+
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        return 1
+    print("encrypt and decrypt behaved as SPEC says")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
