@@ -1,7 +1,7 @@
 /*
  * bench_hostd.c - how close a request gets to the bare costs underneath it.
  *
- *   bench_hostd [latency|throughput]     (both by default)
+ *   bench_hostd [latency|throughput|crypt]   (the first two by default)
  *
  * In one run, against a running winapi-hostd (WINAPI_* settings):
  *   - raw loopback TCP ping-pong of a line the size of a request with a
@@ -292,6 +292,95 @@ static int bench_throughput(winapi_handle_t h, size_t size)
     return 0;
 }
 
+/* AES-256-GCM of 1 GiB in this process: what the host's encrypt and decrypt are held to. */
+static double gcm_here(void *data, size_t size, const unsigned char *key, bool decrypt)
+{
+    static const unsigned char nonce[12];
+    unsigned char tag[16];
+    gcry_cipher_hd_t hd;
+    double t0 = bench_now();
+
+    gcry_cipher_open(&hd, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM, 0);
+    gcry_cipher_setkey(hd, key, 32);
+    gcry_cipher_setiv(hd, nonce, sizeof(nonce));
+    if (decrypt) {
+        gcry_cipher_decrypt(hd, data, size, NULL, 0);
+        (void)gcry_cipher_checktag(hd, tag, sizeof(tag));   /* fails: the cost is the point */
+    } else {
+        gcry_cipher_encrypt(hd, data, size, NULL, 0);
+        gcry_cipher_gettag(hd, tag, sizeof(tag));
+    }
+    gcry_cipher_close(hd);
+    return bench_now() - t0;
+}
+
+/* A field of a response's result, copied into out. */
+static void result_field(const char *resp, const char *key, char *out, size_t len)
+{
+    const char *p = strstr(resp, key);
+
+    out[0] = '\0';
+    if (p && (p = strchr(p + strlen(key) + 1, '"')))
+        snprintf(out, len, "%.*s", (int)strcspn(p + 1, "\""), p + 1);
+}
+
+/* encrypt and decrypt of 1 GiB by the host beside libgcrypt here (WINAPI_BENCH_KEY: hex). */
+static int bench_crypt(winapi_handle_t h, size_t size)
+{
+    const char *hex = getenv("WINAPI_BENCH_KEY");
+    double host[2][ROUNDS], here[2][ROUNDS];
+    unsigned char key[32];
+    winapi_shared_buffer_t b;
+
+    if (!hex || strlen(hex) != 64) {
+        fprintf(stderr, "bench_hostd crypt: set WINAPI_BENCH_KEY to the daemon's key in hex\n");
+        return -1;
+    }
+    for (int i = 0; i < 32; i++)
+        sscanf(hex + 2 * i, "%2hhx", &key[i]);
+    if (winapi_alloc_shared_buffer(h, size, &b) < 0)
+        return -1;
+    for (size_t i = 0; i < size / 8; i++)
+        ((uint64_t *)b.data)[i] = i * 0x9e3779b97f4a7c15ull;
+    for (int r = 0; r < ROUNDS; r++) {
+        char *resp = NULL, params[160], nonce[32], tag[40];
+        winapi_request_t enc = { .operation = "encrypt" }, dec = { .operation = "decrypt" };
+        double t0 = bench_now();
+
+        if (winapi_request(h, &b, &enc, &resp) < 0) {
+            fprintf(stderr, "bench: encrypt: %s\n", winapi_last_error());
+            free(resp);
+            winapi_free_shared_buffer(&b);
+            return -1;
+        }
+        host[0][r] = bench_now() - t0;
+        result_field(resp, "\"nonce\"", nonce, sizeof(nonce));
+        result_field(resp, "\"tag\"", tag, sizeof(tag));
+        free(resp);
+        snprintf(params, sizeof(params), "{\"nonce\":\"%s\",\"tag\":\"%s\"}", nonce, tag);
+        dec.params_json = params;
+        t0 = bench_now();
+        if (winapi_request(h, &b, &dec, NULL) < 0) {
+            fprintf(stderr, "bench: decrypt: %s\n", winapi_last_error());
+            winapi_free_shared_buffer(&b);
+            return -1;
+        }
+        host[1][r] = bench_now() - t0;
+        here[0][r] = gcm_here(b.data, size, key, false);
+        here[1][r] = gcm_here(b.data, size, key, true);     /* back to the plaintext */
+    }
+    printf("\n%-32s %10s %14s %8s\n", "AES-256-GCM, 1 GiB (median of 5)", "host GiB/s",
+           "libgcrypt here", "ratio");
+    for (int k = 0; k < 2; k++) {
+        double hb = (double)size / GIB / median_of(host[k], ROUNDS);
+        double lb = (double)size / GIB / median_of(here[k], ROUNDS);
+        printf("%-32s %10.2f %14.2f %8.2f\n", k ? "decrypt (tag checked first)" : "encrypt",
+               hb, lb, hb / lb);
+    }
+    winapi_free_shared_buffer(&b);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const char *const labels[KINDS] = {
@@ -301,11 +390,12 @@ int main(int argc, char **argv)
     const char *what = argc > 1 ? argv[1] : "all";
     bool latency = strcmp(what, "all") == 0 || strcmp(what, "latency") == 0;
     bool throughput = strcmp(what, "all") == 0 || strcmp(what, "throughput") == 0;
+    bool crypt = strcmp(what, "crypt") == 0;
     winapi_handle_t h;
     double p50[KINDS], p99[KINDS];
 
-    if (!latency && !throughput) {
-        fprintf(stderr, "usage: bench_hostd [latency|throughput]\n");
+    if (!latency && !throughput && !crypt) {
+        fprintf(stderr, "usage: bench_hostd [latency|throughput|crypt]\n");
         return 2;
     }
     if (!gcry_check_version(GCRYPT_VERSION))
@@ -327,6 +417,8 @@ int main(int argc, char **argv)
                    p50[k] / p50[PINGPONG]);
     }
     if (throughput && bench_throughput(h, (size_t)1 << 30) < 0)
+        return 1;
+    if (crypt && bench_crypt(h, (size_t)1 << 30) < 0)
         return 1;
     winapi_close(h);
     return 0;

@@ -7,7 +7,11 @@ work=$(mktemp -d /dev/shm/winapi-bench.XXXXXX)
 trap '[ -f "$work/pid" ] && kill "$(cat "$work/pid")" 2>/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work/c/temp" "$work/mnt"
 ln -s ../c "$work/mnt/c"
-"$top_builddir/hostd/winapi-hostd" --foreground --listen 127.0.0.1:0 \
+# A key, for encrypt and decrypt.
+WINAPI_BENCH_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+export WINAPI_BENCH_KEY
+(umask 077; echo "$WINAPI_BENCH_KEY" >"$work/key")
+"$top_builddir/hostd/winapi-hostd" --foreground --listen 127.0.0.1:0 --key-file "$work/key" \
     --port-file "$work/port" --drive "C=$work/c" 2>"$work/log" &
 echo $! >"$work/pid"
 while [ ! -s "$work/port" ]; do sleep 0.05; done
@@ -32,6 +36,7 @@ if command -v taskset >/dev/null && mask=$(taskset -p "$pid" | sed 's/.*: //'); 
 fi
 echo "--"
 "$bench" throughput
+"$bench" crypt
 echo "-- jobs"
 "$top_builddir/bench/bench_jobs"
 echo "-- buffer pools"

@@ -30,6 +30,7 @@
 #include "conf.h"
 #include "fuzz.h"
 #include "ops.h"
+#include "ops_crypt.h"
 #include "plat.h"
 #include "request.h"
 
@@ -129,6 +130,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         fprintf(stderr, "fuzz_request: setup failed: %s\n", err);
         abort();
     }
+    /* encrypt and decrypt exist only with a key: one, so that they are fuzzed too. */
+    crypt_set_key((const unsigned char *)"0123456789abcdef0123456789abcdef");
     /* plat_init blocks these for the daemon's own wait; libFuzzer wants them. */
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
