@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <json-c/json.h>
 
 #include "ctl_job.h"
@@ -16,8 +15,6 @@
 
 /* How long one "wait" asks the host to hold: the longest unmount waits for a watcher. */
 #define WAIT_SLICE_MS 1000
-/* A watcher whose host went away asks again this often. */
-#define RETRY_MS 1000
 /* Watchers need little stack: a request, a response, no recursion of ours. */
 #define WATCHER_STACK (256 * 1024)
 
@@ -29,13 +26,6 @@ static bool is_ended(const char *state)
         if (strcmp(state, ended_states[i]) == 0)
             return true;
     return false;
-}
-
-/* The host is not there (now): worth asking again, unlike an answer that the job is gone. */
-static bool is_transport(int err)
-{
-    return err == ECONNREFUSED || err == EHOSTUNREACH || err == ETIMEDOUT ||
-           err == ECONNRESET || err == EPROTO;
 }
 
 /* {"job_id","state","bytes_done","bytes_total"}; state as given.  NULL: out of memory. */
@@ -115,10 +105,13 @@ void job_started(struct node *n, uint64_t id)
 
 void job_end_failed(struct node *n, char *response)
 {
+    /* No job: progress and cancel still reach the file's last one. */
     pthread_mutex_lock(&n->lock);
-    n->job_id = 0;      /* no job: progress has nothing to show */
+    n->in_flight--;
+    n->status = NODE_FAILED;
+    free(n->result);
+    n->result = response;
     pthread_mutex_unlock(&n->lock);
-    record_end(n, 0, NODE_FAILED, response, NULL);
 }
 
 /* Record job j of n, which has ended (or is gone: j NULL, why in response). */
@@ -209,7 +202,8 @@ int job_wait(struct wfs *fs, fuse_req_t req, struct node *n, uint64_t id)
     }
     /* Takes the request's lock: an interrupt being handled is done after this. */
     fuse_req_interrupt_func(req, NULL, NULL);
-    return atomic_load(&in.hit) || exiting ? EINTR : err;
+    /* A job that ended anyway (before the cancel reached it) says how. */
+    return (atomic_load(&in.hit) || exiting) && err == ECANCELED ? EINTR : err;
 }
 
 /* ---- watchers ---- */
@@ -223,21 +217,15 @@ struct watch {
 
 void watchers_init(struct watchers *w)
 {
-    pthread_condattr_t ca;
-
     memset(w, 0, sizeof(*w));
     pthread_mutex_init(&w->lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->idle, &ca);
-    pthread_condattr_destroy(&ca);
+    pthread_cond_init(&w->idle, NULL);
 }
 
 void watchers_stop(struct watchers *w)
 {
     pthread_mutex_lock(&w->lock);
     w->stopping = true;
-    pthread_cond_broadcast(&w->idle);
     while (w->count > 0)
         pthread_cond_wait(&w->idle, &w->lock);
     pthread_mutex_unlock(&w->lock);
@@ -245,22 +233,11 @@ void watchers_stop(struct watchers *w)
     pthread_mutex_destroy(&w->lock);
 }
 
-/* Sleep ms, or less if stopping.  Whether to go on. */
-static bool pause_unless_stopping(struct watchers *w, int ms)
+static bool still_watching(struct watchers *w)
 {
-    struct timespec t;
     bool go_on;
 
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&w->lock);
-    if (!w->stopping)
-        pthread_cond_timedwait(&w->idle, &w->lock, &t);
     go_on = !w->stopping;
     pthread_mutex_unlock(&w->lock);
     return go_on;
@@ -285,13 +262,16 @@ static void *watch_main(void *arg)
     struct wfs *fs = wt->fs;
     winapi_job_t j;
 
-    while (pause_unless_stopping(&fs->watch, 0)) {
+    while (still_watching(&fs->watch)) {
+        /*
+         * Any failure ends the watch, the host's going away included: a
+         * host that restarted has forgotten the job, and may give its id to
+         * another.  What the job may have written is dropped either way.
+         */
         if (winapi_job_wait(fs->host, wt->id, WAIT_SLICE_MS, &j) < 0) {
             int err = errno ? errno : EIO;
-            if (is_transport(err)) {
-                pause_unless_stopping(&fs->watch, RETRY_MS);
-                continue;
-            }
+            if (wt->may_write)
+                drop_cache(fs, wt->n);
             record_lost(wt->n, wt->id, err);
             break;
         }

@@ -11,7 +11,9 @@
  * A submitted job is followed by a thread of its own (a watcher), which
  * asks the host to wait for it a second at a time: jobs end in the order
  * the host finishes them, not the order they were submitted, and unmount
- * never waits more than a second for a watcher.
+ * never waits more than a second for a watcher.  A host that does not
+ * answer ends the watch, the job then failed: a host that restarted has
+ * forgotten its jobs, and may give a job's id to another.
  */
 #ifndef WINAPIFS_CTL_JOB_H
 #define WINAPIFS_CTL_JOB_H
@@ -41,7 +43,8 @@ void job_begin(struct node *n);
 void job_started(struct node *n, uint64_t id);
 /*
  * The request never became a job (the host refused it or did not answer):
- * record it, taking response (the host's answer, or NULL).
+ * record it, taking response (the host's answer, or NULL).  The file's last
+ * job stays the one progress and cancel reach.
  */
 void job_end_failed(struct node *n, char *response);
 

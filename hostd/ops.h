@@ -51,8 +51,9 @@ struct op {
     /* If set, called after every successful check(), whatever happened
      * since: adds results and releases what check() took. */
     void (*finish)(struct op_run *r);
-    /* Times run() goes over the range (0: once); between() is called after
-     * each pass but the last, and may end the request with an error. */
+    /* Times run() goes over the range (0: once); between(), if set, is
+     * called after each pass (pass tells which) and may end the request with
+     * an error. */
     int passes;
     wp_code (*between)(struct op_run *r, char *err, size_t errlen);
     /* Only as a chain's last step: what it does is undone only while it runs. */

@@ -23,9 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "ops_crypt.h"
+#include "plat.h"
 #include "wp_secret.h"
 
+/* What GCM encrypts with one nonce: 2^32 - 2 blocks (SP 800-38D). */
+#define GCM_MAX_BYTES ((UINT64_C(1) << 36) - 32)
 #define NONCE_BYTES 12
 #define TAG_BYTES 16
 #define SCRATCH (64 * 1024)
@@ -108,9 +112,16 @@ out:
     return rc;
 }
 
-/* A GCM handle with the key and nonce; WP_OK or WP_INTERNAL with the reason. */
+static void undo(struct op_run *r);
+
+/* A GCM handle with the key and nonce; WP_OK, or the error with the reason. */
 static wp_code open_gcm(struct op_run *r, char *err, size_t errlen)
 {
+    if (r->range_length > GCM_MAX_BYTES) {
+        snprintf(err, errlen, "AES-GCM takes at most 64 GiB less 32 bytes at once: "
+                 "give an offset and length");
+        return WP_BAD_REQUEST;
+    }
     if (gcry_cipher_open(&r->cipher, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM, 0) ||
         gcry_cipher_setkey(r->cipher, the_key, CRYPT_KEY_BYTES) ||
         gcry_cipher_setiv(r->cipher, r->nonce, NONCE_BYTES)) {
@@ -183,6 +194,16 @@ void crypt_run_decrypt(struct op_run *r)
 
 wp_code crypt_between_decrypt(struct op_run *r, char *err, size_t errlen)
 {
+    if (r->pass == 1) {
+        /* Changed since the first pass checked it: not what was authenticated. */
+        if (gcry_cipher_checktag(r->cipher, r->tag, TAG_BYTES) == 0)
+            return WP_OK;
+        undo(r);
+        r->done = 0;
+        snprintf(err, errlen, "the data changed while it was decrypted: the buffer is "
+                 "left as it was");
+        return WP_DATA_ERROR;
+    }
     if (gcry_cipher_checktag(r->cipher, r->tag, TAG_BYTES) != 0) {
         snprintf(err, errlen, "the tag does not match (wrong nonce or tag, another key, "
                  "or changed data): the buffer is left as it was");
@@ -198,10 +219,12 @@ wp_code crypt_between_decrypt(struct op_run *r, char *err, size_t errlen)
 
 /*
  * Put back the first done bytes of the range: GCM encrypts with CTR from
- * the counter block nonce||00000002, which is its own inverse.
+ * the counter block nonce||00000002, which is its own inverse.  Guarded:
+ * the file may have shrunk since the last pass.
  */
-static void undo(struct op_run *r)
+static void undo_guarded(void *arg)
 {
+    struct op_run *r = arg;
     unsigned char ctr[16];
     gcry_cipher_hd_t h;
 
@@ -212,6 +235,15 @@ static void undo(struct op_run *r)
             gcry_cipher_setctr(h, ctr, sizeof(ctr)) == 0)
             gcry_cipher_encrypt(h, r->base, (size_t)r->done, NULL, 0);
         gcry_cipher_close(h);
+    }
+}
+
+static void undo(struct op_run *r)
+{
+    if (plat_guard(undo_guarded, r) < 0) {
+        r->faulted = true;
+        log_warn("a file shrank while its %s was being undone: part of it is left as it was",
+                 r->passes == 1 ? "encryption" : "decryption");
     }
 }
 

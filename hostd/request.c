@@ -195,6 +195,7 @@ static wp_code prepare_step(struct plan *pl, struct step *st, const char *name,
                  (req->access == WP_ACCESS_DEFAULT && st->op->proto->access == WP_OP_WRITE);
     st->run.params = params;
     st->run.passes = st->op->passes ? st->op->passes : 1;
+    st->run.range_length = req->length;
     rc = st->op->check(&st->run, pl->err, sizeof(pl->err));
     st->checked = rc == WP_OK;
     if (st->op->run)
@@ -415,13 +416,15 @@ bool request_step(struct request *r, uint64_t max_bytes)
     if (r->done < r->req.length)
         return false;
     /* Through the range: again, for an operation of several passes. */
-    if (st->run.pass + 1 < st->run.passes) {
+    if (st->op->between) {
         r->rc = st->op->between(&st->run, pl->err, sizeof(pl->err));
         if (r->rc != WP_OK) {
             if (r->req.nsteps)
                 pl->err_step = (int)r->cur;
             goto ended;
         }
+    }
+    if (st->run.pass + 1 < st->run.passes) {
         st->run.pass++;
         st->run.done = 0;
         r->done_before += r->done;

@@ -168,9 +168,11 @@ static void async_end(struct task *t, enum job_state st)
     json_object *response = line ? json_tokener_parse(line) : NULL;
 
     free(line);
+    /* Released first: a cancelled encrypt puts the buffer back before anyone
+     * hears that the job ended. */
+    request_free(t->r);
     send_replies(t->s, ajobs_end(t->s->ajobs, t->async, st,
                                  atomic_load(&t->job.bytes_done), response));
-    request_free(t->r);
     free(t);
 }
 

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +221,31 @@ static int is_field(const char *f)
            strncmp(f, "access=", 7) == 0;
 }
 
+/*
+ * Whether the token part of a line holds a word that means to be a field
+ * (ops=, roots=, access=, in any case) but is not among the fields at the
+ * end: a root with a blank, a list with ", ", "Access=read".  Read as part
+ * of the token it would grant everything; such a line is refused instead.
+ */
+static const char *stray_field(const char *tok, size_t len)
+{
+    static const char *const names[] = { "ops=", "roots=", "access=" };
+
+    for (size_t i = 0; i < len; i++) {
+        if (i > 0 && !is_blank(tok[i - 1]))
+            continue;
+        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+            size_t n = strlen(names[k]), j;
+            for (j = 0; j < n && i + j < len; j++)
+                if (tolower((unsigned char)tok[i + j]) != names[k][j])
+                    break;
+            if (j == n)
+                return names[k];
+        }
+    }
+    return NULL;
+}
+
 /* One line, trimmed and not a comment: its fields from the end, then the token. */
 static int grant_line(wp_grant *g, const char *line, size_t len, char *why, size_t whylen)
 {
@@ -241,6 +267,12 @@ static int grant_line(wp_grant *g, const char *line, size_t len, char *why, size
         snprintf(why, whylen, "no token before the fields");
         return -1;
     }
+    if (stray_field(line, len)) {
+        snprintf(why, whylen, "\"%s\" before the end of the line: fields come last, "
+                 "each one word (no blanks in a list or a root), in lower case",
+                 stray_field(line, len));
+        return -1;
+    }
     if (!(g->token = dup_n(line, len))) {
         snprintf(why, whylen, "out of memory");
         return -1;
@@ -253,7 +285,7 @@ static int grant_line(wp_grant *g, const char *line, size_t len, char *why, size
 int wp_grants_parse(const char *text, wp_grant **grants, size_t *n, char *err, size_t errlen)
 {
     wp_grant *v = NULL;
-    size_t count = 0, lineno = 0;
+    size_t count = 0, lineno = 0, *lines = NULL;
     char why[256];
 
     *grants = NULL;
@@ -263,6 +295,7 @@ int wp_grants_parse(const char *text, wp_grant **grants, size_t *n, char *err, s
         size_t len = end ? (size_t)(end - p) : strlen(p);
         const char *line = p;
         wp_grant *bigger;
+        size_t *bigger_lines;
 
         lineno++;
         p = end ? end + 1 : p + len;
@@ -275,11 +308,14 @@ int wp_grants_parse(const char *text, wp_grant **grants, size_t *n, char *err, s
         if (len == 0 || line[0] == '#')
             continue;
         bigger = realloc(v, (count + 1) * sizeof(*v));
-        if (!bigger) {
+        if (bigger)
+            v = bigger;
+        if (!bigger || !(bigger_lines = realloc(lines, (count + 1) * sizeof(*lines)))) {
             snprintf(err, errlen, "out of memory");
             goto fail;
         }
-        v = bigger;
+        lines = bigger_lines;
+        lines[count] = lineno;
         if (grant_line(&v[count], line, len, why, sizeof(why)) < 0) {
             grant_free(&v[count]);
             snprintf(err, errlen, "line %zu: %s", lineno, why);
@@ -288,7 +324,8 @@ int wp_grants_parse(const char *text, wp_grant **grants, size_t *n, char *err, s
         for (size_t i = 0; i < count; i++)
             if (strcmp(v[i].token, v[count].token) == 0) {
                 grant_free(&v[count]);
-                snprintf(err, errlen, "line %zu: the token of line %zu again", lineno, i + 1);
+                snprintf(err, errlen, "line %zu: the token of line %zu again", lineno,
+                         lines[i]);
                 goto fail;
             }
         count++;
@@ -297,10 +334,12 @@ int wp_grants_parse(const char *text, wp_grant **grants, size_t *n, char *err, s
         snprintf(err, errlen, "no token");
         goto fail;
     }
+    free(lines);
     *grants = v;
     *n = count;
     return 0;
 fail:
+    free(lines);
     wp_grants_free(v, count);
     errno = EINVAL;
     return -1;

@@ -314,6 +314,10 @@ START_TEST(test_path_grants_parse)
         { "a\n\na ops=x\n", "line 3: the token of line 1 again" },
         { "ops=x\n", "line 1: no token before the fields" },
         { "t roots=relative\n", "line 1: root relative" },
+        { "t access=read roots=C:\\Program Files\\x\n", "line 1: \"access=\" before" },
+        { "t ops=checksum, fill\n", "line 1: \"ops=\" before" },
+        { "t Access=read\n", "line 1: \"access=\" before" },
+        { "# c\n\na\nb\na\n", "line 5: the token of line 3 again" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ck_assert_int_eq(wp_grants_parse(bad[i].text, &g, &n, err, sizeof(err)), -1);

@@ -42,5 +42,16 @@ wait_for sh -c "[ \"\$(getfattr --only-values -n user.winapi.status f)\" != proc
 check "a submitted encrypt" processed "$(getfattr --only-values -n user.winapi.status f)"
 [ "$(sha256sum < f)" != "$sum" ] && ok "its ciphertext is seen" || fail "old bytes after the job"
 
+# The host stops while the mount follows a submitted job: the job is failed
+# (a host that restarts forgets its jobs), not followed for ever.
+truncate -s 16G big
+setfattr -n user.winapi.submit -v '{"operation":"checksum","params":{"algorithm":"sha256"}}' big
+check "a long job runs" processing "$(getfattr --only-values -n user.winapi.status big)"
+(cd / && "$HOSTD_SH" stop "$H")
+wait_for sh -c "[ \"\$(getfattr --only-values -n user.winapi.status big)\" != processing ]"
+check "the host gone: the job failed" failed "$(getfattr --only-values -n user.winapi.status big)"
+# From /: a daemon started in the mount would keep it busy.
+port=$(cd / && "$HOSTD_SH" start "$H" --key-file "$key") || die "cannot restart the daemon"
+
 cd / && unmount_fs "$M"
 finish

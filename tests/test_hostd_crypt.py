@@ -186,7 +186,30 @@ def main():
         expect("a cancelled encrypt (%d of %d bytes done) leaves the zeros" % (done, big),
                s["state"] == "cancelled" and a["result"]["checksum"] ==
                hashlib.sha256(bytes(big)).hexdigest(), (s, a))
+
+        # The file truncated under a job that then is cancelled: the undo
+        # faults, and the daemon carries on.
+        os.truncate(zeros, big)
+        a = c.ask(**req(zeros, big, "encrypt", **{"async": True}))
+        job = a.get("job", {}).get("job_id")
+        while c.ask(api="job", action="status", job_id=job)["result"]["bytes_done"] == 0:
+            time.sleep(0.01)
+        os.truncate(zeros, 4096)
+        c.ask(api="job", action="cancel", job_id=job)
+        s = c.ask(api="job", action="wait", job_id=job, timeout_ms=10000)["result"]
+        expect("a file truncated under encrypt, then cancelled: the daemon goes on",
+               s["state"] in ("cancelled", "failed") and
+               c.ask(api="ping").get("result") == {"pong": True}, s)
         os.unlink(zeros)
+
+        # GCM takes at most 64 GiB less 32 bytes under one nonce.
+        huge = buffer("huge", b"")
+        os.truncate(huge, 65 << 30)
+        a = c.ask(**req(huge, 65 << 30, "encrypt"))
+        expect("encrypt of 65 GiB at once is refused", code(a) == "bad_request", a)
+        a = c.ask(**req(huge, 65 << 30, "encrypt", offset=0, length=4096))
+        expect("a range of it is not", code(a) == "success", a)
+        os.unlink(huge)
     finally:
         subprocess.call(["sh", HOSTD_SH, "stop", state])
 
