@@ -8,27 +8,14 @@ Run by run-test.sh (WINAPI_PORT, WINAPI_BACKING_DIR: C:\\temp as the guest
 sees it).
 """
 import hashlib
-import json
 import os
-import socket
 import sys
+
+from hostd_conn import Conn
 
 PORT = int(os.environ["WINAPI_PORT"])
 BACKING = os.environ["WINAPI_BACKING_DIR"]
 failures = []
-
-
-class Conn:
-    def __init__(self):
-        self.s = socket.create_connection(("127.0.0.1", PORT), timeout=60)
-        self.f = self.s.makefile("rb")
-        self.id = 0
-
-    def ask(self, **fields):
-        self.id += 1
-        fields["request_id"] = self.id
-        self.s.sendall(json.dumps(fields).encode() + b"\n")
-        return json.loads(self.f.readline())
 
 
 def expect(what, ok, detail):

@@ -10,12 +10,12 @@ Run by run-test.sh; the daemons with keys come from hostd.sh, so the test
 runs against whichever host run-test.sh uses.
 """
 import hashlib
-import json
 import os
-import socket
 import subprocess
 import sys
 import time
+
+from hostd_conn import Conn
 
 BACKING = os.environ["WINAPI_BACKING_DIR"]
 HOSTD_SH = os.path.join(os.environ["top_srcdir"], "tests", "hostd.sh")
@@ -24,22 +24,6 @@ PORT = int(os.environ["WINAPI_PORT"])
 WINE = os.environ.get("WINAPI_TEST_HOSTD") == "wine"
 KEY = bytes(range(32))
 failures = []
-
-
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=60)
-        self.f = self.s.makefile("rb")
-        self.id = 0
-
-    def send(self, **fields):
-        self.id += 1
-        fields["request_id"] = self.id
-        self.s.sendall(json.dumps(fields).encode() + b"\n")
-
-    def ask(self, **fields):
-        self.send(**fields)
-        return json.loads(self.f.readline())
 
 
 def expect(what, ok, detail=""):

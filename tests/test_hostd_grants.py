@@ -8,11 +8,11 @@ token on one connection, and token files refused at start naming the line.
 Run by run-test.sh; the daemon with the grants comes from hostd.sh, so the
 test runs against whichever host run-test.sh uses.
 """
-import json
 import os
-import socket
 import subprocess
 import sys
+
+from hostd_conn import Conn
 
 BACKING = os.environ["WINAPI_BACKING_DIR"]          # C:\temp as the guest sees it
 CDIR = os.environ["WINAPI_TEST_CDIR"]               # C:\ on this side
@@ -27,27 +27,6 @@ all-powerful
 reader ops=checksum,stat roots=c:/ro access=read
 writer ops=fill,checksum,stat roots=C:\\temp;C:\\rox
 """
-
-
-class Conn:
-    def __init__(self, port, token=None):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.f = self.s.makefile("rb")
-        self.id = 0
-        if token is not None:
-            self.hello = self.ask(api="hello", token=token)
-
-    def ask(self, **fields):
-        self.id += 1
-        fields["request_id"] = self.id
-        self.s.sendall(json.dumps(fields).encode() + b"\n")
-        line = self.f.readline()
-        if not line:
-            raise ConnectionError("closed")
-        return json.loads(line)
-
-    def close(self):
-        self.s.close()
 
 
 def expect(what, ok, detail=""):

@@ -10,12 +10,12 @@ Run by run-test.sh (WINAPI_PORT: the test's daemon; WINAPI_BACKING_DIR:
 C:\\temp as the guest sees it).  A second daemon with small limits comes
 from hostd.sh, so the test runs against whichever host run-test.sh uses.
 """
-import json
 import os
-import socket
 import subprocess
 import sys
 import time
+
+from hostd_conn import Conn
 
 PORT = int(os.environ["WINAPI_PORT"])
 BACKING = os.environ["WINAPI_BACKING_DIR"]
@@ -23,37 +23,6 @@ HOSTD_SH = os.path.join(os.environ["top_srcdir"], "tests", "hostd.sh")
 WORK = os.environ["WINAPI_TEST_WORK"]
 GIB = 1 << 30
 failures = []
-
-
-class Conn:
-    def __init__(self, port=PORT):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.f = self.s.makefile("rb")
-        self.id = 0
-
-    def send(self, **fields):
-        self.id += 1
-        fields["request_id"] = self.id
-        self.s.sendall(json.dumps(fields).encode() + b"\n")
-        return self.id
-
-    def read(self):
-        line = self.f.readline()
-        if not line:
-            raise ConnectionError("winapi-hostd closed the connection")
-        return json.loads(line)
-
-    def ask(self, **fields):
-        self.send(**fields)
-        return self.read()
-
-    def job(self, action, job_id=None, **more):
-        if job_id is not None:
-            more["job_id"] = job_id
-        return self.ask(api="job", action=action, **more)
-
-    def close(self):
-        self.s.close()
 
 
 def expect(what, ok, detail):
