@@ -15,6 +15,7 @@
 #include "log.h"
 #include "plat.h"
 #include "ops_crypt.h"
+#include "plugin.h"
 #include "wp_token.h"
 
 #ifdef _WIN32
@@ -49,6 +50,8 @@ DRIVE_HELP
 "                         roots and access (see winapi-hostd(8))\n"
 "  --key-file FILE        the AES-256 key of encrypt and decrypt: 32 bytes,\n"
 "                         raw or as 64 hex digits (without it they do not exist)\n"
+"  --plugin FILE          load an operation from a shared library exporting\n"
+"                         winapi_plugin_v1 (see winapi-plugin(3)); repeatable\n"
 "  --automount-root DIR   guest automount root used to translate file_path\n"
 "                         when a request has no host_path (default %s)\n"
 "  --threads N            worker threads (default: number of CPUs, at least 2)\n"
@@ -189,7 +192,7 @@ static int parse_bytes(const char *opt, const char *arg, size_t *out)
 enum { OPT_LISTEN = 256, OPT_ALLOW, OPT_DRIVE, OPT_TOKEN, OPT_ROOT, OPT_THREADS,
        OPT_QUEUE, OPT_PORTFILE, OPT_FG, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
        OPT_MAXCONN, OPT_MAXPENDING, OPT_HANDSHAKE, OPT_IDLE, OPT_LOGFILE,
-       OPT_MAXJOBS, OPT_JOBTTL, OPT_KEY };
+       OPT_MAXJOBS, OPT_JOBTTL, OPT_KEY, OPT_PLUGIN };
 
 static const struct option options[] = {
     { "listen", required_argument, NULL, OPT_LISTEN },
@@ -197,6 +200,7 @@ static const struct option options[] = {
     { "drive", required_argument, NULL, OPT_DRIVE },
     { "token-file", required_argument, NULL, OPT_TOKEN },
     { "key-file", required_argument, NULL, OPT_KEY },
+    { "plugin", required_argument, NULL, OPT_PLUGIN },
     { "automount-root", required_argument, NULL, OPT_ROOT },
     { "threads", required_argument, NULL, OPT_THREADS },
     { "queue", required_argument, NULL, OPT_QUEUE },
@@ -223,6 +227,11 @@ static int parse_one(struct hostd_config *cfg, int opt, const char *arg)
     case OPT_DRIVE:    return add_drive(cfg, arg);
     case OPT_TOKEN:    cfg->token_file = arg; return 0;
     case OPT_KEY:      cfg->key_file = arg; return 0;
+    case OPT_PLUGIN:
+        if (cfg->n_plugins == HOSTD_MAX_PLUGINS)
+            return bad("--plugin", arg, "too many plugins");
+        cfg->plugins[cfg->n_plugins++] = arg;
+        return 0;
     case OPT_THREADS:  return parse_count("--threads", arg, 256, &cfg->threads);
     case OPT_QUEUE:    return parse_count("--queue", arg, 1000000, &cfg->queue);
     case OPT_PORTFILE: cfg->port_file = arg; return 0;
@@ -285,7 +294,7 @@ static char *local_dir(const struct hostd_config *cfg, const char *root)
 
 int config_parse(struct hostd_config *cfg, int argc, char **argv)
 {
-    char err[256];
+    char err[1024];
     int opt;
 
     memset(cfg, 0, sizeof(*cfg));
@@ -317,6 +326,12 @@ int config_parse(struct hostd_config *cfg, int argc, char **argv)
         add_allow(cfg, HOSTD_DEFAULT_ALLOW);
     if (cfg->threads == 0)
         cfg->threads = plat_ncpu() < 2 ? 2 : plat_ncpu();
+    /* Before detaching, which leaves the working directory. */
+    for (int i = 0; i < cfg->n_plugins; i++)
+        if (plugin_load(cfg->plugins[i], err, sizeof(err)) < 0) {
+            fprintf(log_early(), "winapi-hostd: %s\n", err);
+            return -1;
+        }
     if (cfg->token_file) {
         if (grants_load(cfg->token_file, &cfg->grants, err, sizeof(err)) < 0) {
             fprintf(log_early(), "winapi-hostd: %s\n", err);
@@ -347,6 +362,7 @@ void config_free(struct hostd_config *cfg)
     for (int i = 0; i < cfg->n_allow; i++)
         free(cfg->allow_local[i]);
     grants_free(&cfg->grants);
+    plugins_unload();
 }
 
 int config_locate(const struct hostd_config *cfg, const char *host,

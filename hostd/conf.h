@@ -22,6 +22,7 @@
 #define HOSTD_DEFAULT_IDLE_TIMEOUT 300
 #define HOSTD_DEFAULT_MAX_JOBS 1024
 #define HOSTD_DEFAULT_JOB_TTL 600
+#define HOSTD_MAX_PLUGINS 32
 
 struct hostd_config {
     char listen_addr[256];
@@ -34,6 +35,8 @@ struct hostd_config {
     struct grants grants;       /* of --token-file; n 0: no hello needed */
     const char *token_file;
     const char *key_file;       /* encrypt and decrypt's key; NULL: they do not exist */
+    const char *plugins[HOSTD_MAX_PLUGINS];      /* --plugin, in order */
+    int n_plugins;
     const char *port_file;
     const char *log_file;       /* NULL: stderr, or syslog once detached */
     int threads;

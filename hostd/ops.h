@@ -1,70 +1,62 @@
 /*
- * ops.h - the operations a host runs on a buffer.
+ * ops.h - the operations a host runs on a buffer: the built-in ones and
+ * the plugins' (--plugin), all written against <winapi/plugin.h>, so
+ * that request.c runs every one the same way.
  *
- * An operation is looked up by name, checks its parameters before any file
- * is touched, then runs over the mapped range.  Its name, access and
- * parameter types are the protocol's (wp_ops.c), which the guest reads
- * too; adding one is adding a row there and a row to the table in ops.c.
+ * A built-in operation's name, access and parameter types are also the
+ * protocol's (wp_ops.c), which the guest reads: adding one is a row there
+ * and a row in ops.c's table.
  */
 #ifndef HOSTD_OPS_H
 #define HOSTD_OPS_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <gcrypt.h>
 #include <json-c/json.h>
+#include <winapi/plugin.h>
 
-#include "wp_msg.h"
 #include "wp_ops.h"
 
-/* Everything one run of an operation needs and produces. */
-struct op_run {
-    void *addr;                 /* this call's part of the range (NULL when length is 0) */
-    uint64_t length;
-    json_object *params;        /* may be NULL */
-    json_object *result;        /* the operation adds its fields here */
-    /* where the request is, for finish(): set by request.c */
-    void *base;                 /* the whole mapped range */
-    uint64_t range_length;
-    int passes;                 /* the operation's */
-    int pass;                   /* the pass at work, from 0 */
-    uint64_t done;              /* bytes of the range this pass has been through */
-    bool faulted;               /* the file shrank under the mapping: hands off */
-    /* what check() parsed, for run() */
-    int algorithm;
-    gcry_md_hd_t md;
-    bool md_done;
-    uint32_t pattern;
-    gcry_cipher_hd_t cipher;
-    unsigned char nonce[12], tag[16];
-};
-
 struct op {
-    const char *name;
-    const wp_op *proto;         /* access and parameter types; set by ops_init() */
-    /* Validate params, whose types the protocol has checked; WP_OK or
-     * WP_BAD_REQUEST with the reason. */
-    wp_code (*check)(struct op_run *r, char *err, size_t errlen);
-    /* Run over the mapping; may fault if the file shrinks (caller guards). */
-    void (*run)(struct op_run *r);
-    /* If set, called after every successful check(), whatever happened
-     * since: adds results and releases what check() took. */
-    void (*finish)(struct op_run *r);
-    /* Times run() goes over the range (0: once); between(), if set, is
-     * called after each pass (pass tells which) and may end the request with
-     * an error. */
-    int passes;
-    wp_code (*between)(struct op_run *r, char *err, size_t errlen);
-    /* Only as a chain's last step: what it does is undone only while it runs. */
-    bool chain_last;
+    const struct winapi_plugin *p;
+    const wp_op *proto;         /* parameter types; NULL for a plugin */
+    const char *file;           /* the plugin's file; NULL if built in */
 };
 
 /* NULL for an unknown name, and for encrypt and decrypt without a key. */
 const struct op *ops_find(const char *name);
 /* The names, for hello, as a new JSON array. */
 json_object *ops_names(void);
-/* libgcrypt's one-time setup, and each operation's protocol row; 0 or -1. */
+/* libgcrypt's one-time setup, and each built-in's protocol row; 0 or -1. */
 int ops_init(void);
+
+/*
+ * Add a plugin's operation, loaded from file.  0, or -1 with the reason
+ * in err: another ABI version, a bad name or access, no run(), a name
+ * taken.  p must live as long as the daemon.
+ */
+int ops_add(const struct winapi_plugin *p, const char *file, char *err, size_t errlen);
+
+/* Forget every plugin's operation (they are being unloaded). */
+void ops_drop_plugins(void);
+
+/* Whether an operation maps the range and runs over it (not stat's kind). */
+static inline bool op_maps(const struct op *op)
+{
+    return op->p->access != WINAPI_PLUGIN_NONE;
+}
+
+static inline unsigned op_passes(const struct op *op)
+{
+    return op->p->passes ? op->p->passes : 1;
+}
+
+/* ops_builtin.c, ops_crypt.c */
+extern const struct winapi_plugin op_process, op_checksum, op_fill, op_stat;
+extern const struct winapi_plugin op_encrypt, op_decrypt;
+
+/* The params of a call, parsed (an object; NULL only when out of memory,
+ * with the error set).  For a built-in, whose types the protocol checked. */
+json_object *op_params(struct winapi_plugin_call *c);
 
 #endif /* HOSTD_OPS_H */

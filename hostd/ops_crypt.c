@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gcrypt.h>
 
 #include "log.h"
 #include "ops_crypt.h"
@@ -112,158 +113,218 @@ out:
     return rc;
 }
 
-static void undo(struct op_run *r);
+/* One request's: the handle, and what to put back if it stops half way. */
+struct crypt {
+    gcry_cipher_hd_t h;
+    unsigned char nonce[NONCE_BYTES], tag[TAG_BYTES];
+    void *range;                /* known from run() on */
+    uint64_t written;           /* bytes of it changed in place */
+};
 
-/* A GCM handle with the key and nonce; WP_OK, or the error with the reason. */
-static wp_code open_gcm(struct op_run *r, char *err, size_t errlen)
+static void fail(struct winapi_plugin_call *c, enum winapi_plugin_error code, const char *msg)
 {
-    if (r->range_length > GCM_MAX_BYTES) {
-        snprintf(err, errlen, "AES-GCM takes at most 64 GiB less 32 bytes at once: "
-                 "give an offset and length");
-        return WP_BAD_REQUEST;
-    }
-    if (gcry_cipher_open(&r->cipher, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM, 0) ||
-        gcry_cipher_setkey(r->cipher, the_key, CRYPT_KEY_BYTES) ||
-        gcry_cipher_setiv(r->cipher, r->nonce, NONCE_BYTES)) {
-        if (r->cipher)
-            gcry_cipher_close(r->cipher);
-        r->cipher = NULL;
-        snprintf(err, errlen, "cannot start AES-256-GCM");
-        return WP_INTERNAL;
-    }
-    return WP_OK;
+    c->set_error(c, code, msg);
 }
 
-wp_code crypt_check_encrypt(struct op_run *r, char *err, size_t errlen)
+/* A GCM handle with the key and nonce in c->state; 0, or -1 with the error set. */
+static int open_gcm(struct winapi_plugin_call *c, struct crypt *s)
 {
-    gcry_create_nonce(r->nonce, NONCE_BYTES);
-    return open_gcm(r, err, errlen);
-}
-
-/* params.nonce and params.tag, in hex, into r. */
-static wp_code read_nonce_tag(struct op_run *r, char *err, size_t errlen)
-{
-    json_object *n, *t;
-
-    if (!r->params || !json_object_object_get_ex(r->params, "nonce", &n) ||
-        !json_object_object_get_ex(r->params, "tag", &t)) {
-        snprintf(err, errlen, "decrypt needs params.nonce and params.tag, as encrypt gave them");
-        return WP_BAD_REQUEST;
+    if (c->range_length > GCM_MAX_BYTES) {
+        fail(c, WINAPI_PLUGIN_BAD_REQUEST, "AES-GCM takes at most 64 GiB less 32 bytes "
+             "at once: give an offset and length");
+        return -1;
     }
-    if (from_hex(json_object_get_string(n), (size_t)json_object_get_string_len(n), r->nonce,
-                 NONCE_BYTES) < 0) {
-        snprintf(err, errlen, "params.nonce must be 24 hex digits");
-        return WP_BAD_REQUEST;
+    if (gcry_cipher_open(&s->h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM, 0) ||
+        gcry_cipher_setkey(s->h, the_key, CRYPT_KEY_BYTES) ||
+        gcry_cipher_setiv(s->h, s->nonce, NONCE_BYTES)) {
+        if (s->h)
+            gcry_cipher_close(s->h);
+        s->h = NULL;
+        fail(c, WINAPI_PLUGIN_INTERNAL, "cannot start AES-256-GCM");
+        return -1;
     }
-    if (from_hex(json_object_get_string(t), (size_t)json_object_get_string_len(t), r->tag,
-                 TAG_BYTES) < 0) {
-        snprintf(err, errlen, "params.tag must be 32 hex digits");
-        return WP_BAD_REQUEST;
+    return 0;
+}
+
+static struct crypt *new_state(struct winapi_plugin_call *c)
+{
+    struct crypt *s = calloc(1, sizeof(*s));
+
+    if (!s)
+        fail(c, WINAPI_PLUGIN_INTERNAL, "out of memory");
+    return s;
+}
+
+/* Either start: the state, once the handle is open. */
+static int keep_state(struct winapi_plugin_call *c, struct crypt *s)
+{
+    if (open_gcm(c, s) < 0) {
+        free(s);
+        return -1;
     }
-    return WP_OK;
+    c->state = s;
+    return 0;
 }
 
-wp_code crypt_check_decrypt(struct op_run *r, char *err, size_t errlen)
+static int start_encrypt(struct winapi_plugin_call *c)
 {
-    wp_code rc = read_nonce_tag(r, err, errlen);
+    struct crypt *s = new_state(c);
 
-    return rc == WP_OK ? open_gcm(r, err, errlen) : rc;
+    if (!s)
+        return -1;
+    gcry_create_nonce(s->nonce, NONCE_BYTES);
+    return keep_state(c, s);
 }
 
-void crypt_run_encrypt(struct op_run *r)
+/* params.nonce and params.tag, in hex, into s; 0 or -1 with the error set. */
+static int read_nonce_tag(struct winapi_plugin_call *c, struct crypt *s)
 {
-    if (r->length > 0)
-        gcry_cipher_encrypt(r->cipher, r->addr, (size_t)r->length, NULL, 0);
+    json_object *params = op_params(c), *n, *t;
+    const char *why = NULL;
+
+    if (!params)
+        return -1;
+    if (!json_object_object_get_ex(params, "nonce", &n) ||
+        !json_object_object_get_ex(params, "tag", &t))
+        why = "decrypt needs params.nonce and params.tag, as encrypt gave them";
+    else if (from_hex(json_object_get_string(n), (size_t)json_object_get_string_len(n),
+                      s->nonce, NONCE_BYTES) < 0)
+        why = "params.nonce must be 24 hex digits";
+    else if (from_hex(json_object_get_string(t), (size_t)json_object_get_string_len(t),
+                      s->tag, TAG_BYTES) < 0)
+        why = "params.tag must be 32 hex digits";
+    json_object_put(params);
+    if (why) {
+        fail(c, WINAPI_PLUGIN_BAD_REQUEST, why);
+        return -1;
+    }
+    return 0;
 }
 
-void crypt_run_decrypt(struct op_run *r)
+static int start_decrypt(struct winapi_plugin_call *c)
 {
+    struct crypt *s = new_state(c);
+
+    if (!s)
+        return -1;
+    if (read_nonce_tag(c, s) < 0) {
+        free(s);
+        return -1;
+    }
+    return keep_state(c, s);
+}
+
+static int run_encrypt(struct winapi_plugin_call *c)
+{
+    struct crypt *s = c->state;
+
+    if (c->length > 0)
+        gcry_cipher_encrypt(s->h, c->data, (size_t)c->length, NULL, 0);
+    s->range = c->range;
+    s->written = c->offset + c->length;
+    return 0;
+}
+
+/* The end of the first pass: only a matching tag lets the second begin. */
+static int check_tag(struct winapi_plugin_call *c, struct crypt *s)
+{
+    if (gcry_cipher_checktag(s->h, s->tag, TAG_BYTES) != 0) {
+        fail(c, WINAPI_PLUGIN_DATA_ERROR, "the tag does not match (wrong nonce or tag, "
+             "another key, or changed data): the buffer is left as it was");
+        return -1;
+    }
+    gcry_cipher_reset(s->h);
+    if (gcry_cipher_setiv(s->h, s->nonce, NONCE_BYTES) != 0) {
+        fail(c, WINAPI_PLUGIN_INTERNAL, "cannot restart AES-256-GCM");
+        return -1;
+    }
+    return 0;
+}
+
+static int run_decrypt(struct winapi_plugin_call *c)
+{
+    struct crypt *s = c->state;
     unsigned char scratch[SCRATCH];
+    bool last = c->offset + c->length == c->range_length;
 
-    if (r->pass == 1) {
-        if (r->length > 0)
-            gcry_cipher_decrypt(r->cipher, r->addr, (size_t)r->length, NULL, 0);
-        return;
+    if (c->pass == 1) {
+        if (c->length > 0)
+            gcry_cipher_decrypt(s->h, c->data, (size_t)c->length, NULL, 0);
+        s->range = c->range;
+        s->written = c->offset + c->length;
+        /* Changed since the first pass checked it: not what was authenticated
+         * (finish() puts it back). */
+        if (last && gcry_cipher_checktag(s->h, s->tag, TAG_BYTES) != 0) {
+            fail(c, WINAPI_PLUGIN_DATA_ERROR, "the data changed while it was decrypted: "
+                 "the buffer is left as it was");
+            return -1;
+        }
+        return 0;
     }
     /* The first pass only authenticates: the plaintext goes nowhere. */
-    for (uint64_t off = 0; off < r->length; off += SCRATCH) {
-        size_t n = r->length - off < SCRATCH ? (size_t)(r->length - off) : SCRATCH;
-        gcry_cipher_decrypt(r->cipher, scratch, n, (const char *)r->addr + off, n);
+    for (uint64_t off = 0; off < c->length; off += SCRATCH) {
+        size_t n = c->length - off < SCRATCH ? (size_t)(c->length - off) : SCRATCH;
+        gcry_cipher_decrypt(s->h, scratch, n, (const char *)c->data + off, n);
     }
-}
-
-wp_code crypt_between_decrypt(struct op_run *r, char *err, size_t errlen)
-{
-    if (r->pass == 1) {
-        /* Changed since the first pass checked it: not what was authenticated. */
-        if (gcry_cipher_checktag(r->cipher, r->tag, TAG_BYTES) == 0)
-            return WP_OK;
-        undo(r);
-        r->done = 0;
-        snprintf(err, errlen, "the data changed while it was decrypted: the buffer is "
-                 "left as it was");
-        return WP_DATA_ERROR;
-    }
-    if (gcry_cipher_checktag(r->cipher, r->tag, TAG_BYTES) != 0) {
-        snprintf(err, errlen, "the tag does not match (wrong nonce or tag, another key, "
-                 "or changed data): the buffer is left as it was");
-        return WP_DATA_ERROR;
-    }
-    gcry_cipher_reset(r->cipher);
-    if (gcry_cipher_setiv(r->cipher, r->nonce, NONCE_BYTES) != 0) {
-        snprintf(err, errlen, "cannot restart AES-256-GCM");
-        return WP_INTERNAL;
-    }
-    return WP_OK;
+    return last ? check_tag(c, s) : 0;
 }
 
 /*
- * Put back the first done bytes of the range: GCM encrypts with CTR from
- * the counter block nonce||00000002, which is its own inverse.  Guarded:
- * the file may have shrunk since the last pass.
+ * Put back the first bytes of the range written: GCM encrypts with CTR
+ * from the counter block nonce||00000002, which is its own inverse.
  */
-static void undo_guarded(void *arg)
+static void undo(void *arg)
 {
-    struct op_run *r = arg;
+    struct crypt *s = arg;
     unsigned char ctr[16];
     gcry_cipher_hd_t h;
 
-    memcpy(ctr, r->nonce, NONCE_BYTES);
+    memcpy(ctr, s->nonce, NONCE_BYTES);
     memcpy(ctr + NONCE_BYTES, "\0\0\0\2", 4);
     if (gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_CTR, 0) == 0) {
         if (gcry_cipher_setkey(h, the_key, CRYPT_KEY_BYTES) == 0 &&
             gcry_cipher_setctr(h, ctr, sizeof(ctr)) == 0)
-            gcry_cipher_encrypt(h, r->base, (size_t)r->done, NULL, 0);
+            gcry_cipher_encrypt(h, s->range, (size_t)s->written, NULL, 0);
         gcry_cipher_close(h);
     }
 }
 
-static void undo(struct op_run *r)
+static void finish(struct winapi_plugin_call *c, int done)
 {
-    if (plat_guard(undo_guarded, r) < 0) {
-        r->faulted = true;
-        log_warn("a file shrank while its %s was being undone: part of it is left as it was",
-                 r->passes == 1 ? "encryption" : "decryption");
-    }
-}
-
-void crypt_finish(struct op_run *r)
-{
-    /* No result yet: the request was refused before it started. */
-    bool completed = r->result && r->pass == r->passes - 1 && r->done == r->range_length;
+    struct crypt *s = c->state;
     unsigned char tag[TAG_BYTES];
-    char hex[2 * TAG_BYTES + 1];
+    char json[64 + 2 * (NONCE_BYTES + TAG_BYTES)];
 
-    if (!completed) {
-        /* Only the writing pass changed anything. */
-        if (r->pass == r->passes - 1 && r->done > 0 && !r->faulted)
-            undo(r);
-    } else if (r->passes == 1 && gcry_cipher_gettag(r->cipher, tag, TAG_BYTES) == 0) {
-        to_hex(r->nonce, NONCE_BYTES, hex);
-        json_object_object_add(r->result, "nonce", json_object_new_string(hex));
-        to_hex(tag, TAG_BYTES, hex);
-        json_object_object_add(r->result, "tag", json_object_new_string(hex));
+    if (!done && s->written > 0 && !c->faulted && c->guard(c, undo, s) < 0)
+        log_warn("a file shrank while its %s was being undone: part of it is left as it was",
+                 c->pass == 0 ? "encryption" : "decryption");
+    if (done && c->pass == 0 && gcry_cipher_gettag(s->h, tag, TAG_BYTES) == 0) {
+        int n = snprintf(json, sizeof(json), "{\"nonce\":\"");
+        to_hex(s->nonce, NONCE_BYTES, json + n);
+        n += 2 * NONCE_BYTES;
+        n += snprintf(json + n, sizeof(json) - (size_t)n, "\",\"tag\":\"");
+        to_hex(tag, TAG_BYTES, json + n);
+        n += 2 * TAG_BYTES;
+        snprintf(json + n, sizeof(json) - (size_t)n, "\"}");
+        c->set_result(c, json);
     }
-    gcry_cipher_close(r->cipher);
-    r->cipher = NULL;
+    gcry_cipher_close(s->h);
+    free(s);
+    c->state = NULL;
 }
+
+const struct winapi_plugin op_encrypt = {
+    .abi = WINAPI_PLUGIN_ABI, .name = "encrypt", .access = WINAPI_PLUGIN_WRITE,
+    /* A later step failing would leave the buffer encrypted, and the answer
+     * an error without the nonce and tag to decrypt it. */
+    .flags = WINAPI_PLUGIN_CHAIN_LAST,
+    .description = "AES-256-GCM over the range, in place, with the host's key",
+    .start = start_encrypt, .run = run_encrypt, .finish = finish,
+};
+
+const struct winapi_plugin op_decrypt = {
+    .abi = WINAPI_PLUGIN_ABI, .name = "decrypt", .access = WINAPI_PLUGIN_WRITE,
+    .passes = 2,
+    .description = "check the AES-256-GCM tag of the range, then decrypt it in place",
+    .start = start_decrypt, .run = run_decrypt, .finish = finish,
+};

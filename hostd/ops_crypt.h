@@ -1,7 +1,7 @@
 /*
  * ops_crypt.h - encrypt and decrypt: AES-256-GCM in place, with the host's
- * key (--key-file).  Rows of ops.c's table, apart because they need a key
- * and an undo.
+ * key (--key-file): op_encrypt and op_decrypt (ops.h), apart from the
+ * others because they need a key and an undo.
  */
 #ifndef HOSTD_OPS_CRYPT_H
 #define HOSTD_OPS_CRYPT_H
@@ -23,12 +23,5 @@ int crypt_key_load(const char *path, unsigned char key[CRYPT_KEY_BYTES], char *e
 /* The key encrypt and decrypt use; without one they do not exist. */
 void crypt_set_key(const unsigned char key[CRYPT_KEY_BYTES]);
 bool crypt_have_key(void);
-
-wp_code crypt_check_encrypt(struct op_run *r, char *err, size_t errlen);
-wp_code crypt_check_decrypt(struct op_run *r, char *err, size_t errlen);
-void crypt_run_encrypt(struct op_run *r);
-void crypt_run_decrypt(struct op_run *r);
-wp_code crypt_between_decrypt(struct op_run *r, char *err, size_t errlen);
-void crypt_finish(struct op_run *r);
 
 #endif /* HOSTD_OPS_CRYPT_H */

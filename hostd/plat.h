@@ -135,4 +135,14 @@ void plat_map_ready(plat_map *m, uint64_t off, uint64_t len);
  */
 int plat_guard(void (*fn)(void *), void *arg);
 
+/*
+ * A shared library (a plugin): opened with everything resolved now, or
+ * NULL with the reason in err.  A path without a directory is taken in the
+ * current one, never searched for.
+ */
+void *plat_lib_open(const char *path, char *err, size_t errlen);
+/* The address of an exported symbol, or NULL. */
+void *plat_lib_symbol(void *lib, const char *name);
+void plat_lib_close(void *lib);
+
 #endif /* HOSTD_PLAT_H */

@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -607,4 +608,34 @@ int plat_guard(void (*fn)(void *), void *arg)
     fn(arg);
     guard_jmp = NULL;
     return 0;
+}
+
+/* ---- shared libraries -------------------------------------------------- */
+
+void *plat_lib_open(const char *path, char *err, size_t errlen)
+{
+    char here[4096];
+    void *lib;
+
+    /* dlopen looks a bare name up in the library path: not what was named. */
+    if (!strchr(path, '/')) {
+        snprintf(here, sizeof(here), "./%s", path);
+        path = here;
+    }
+    lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *why = dlerror();
+        snprintf(err, errlen, "%s", why ? why : "cannot load it");
+    }
+    return lib;
+}
+
+void *plat_lib_symbol(void *lib, const char *name)
+{
+    return dlsym(lib, name);
+}
+
+void plat_lib_close(void *lib)
+{
+    dlclose(lib);
 }

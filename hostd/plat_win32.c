@@ -664,3 +664,36 @@ void plat_unmap(plat_map *m)
         UnmapViewOfFile(m->base);
     m->base = NULL;
 }
+
+/* ---- shared libraries -------------------------------------------------- */
+
+void *plat_lib_open(const char *path, char *err, size_t errlen)
+{
+    wchar_t w[MAX_PATH * 4], full[MAX_PATH * 4];
+    HMODULE lib;
+
+    if (!widen(path, w, (int)(sizeof(w) / sizeof(w[0])))) {
+        snprintf(err, errlen, "not a UTF-8 path that fits");
+        return NULL;
+    }
+    /* A full path: LoadLibrary searches for a bare name, and the DLL's own
+     * directory is searched for what it needs in turn. */
+    if (!GetFullPathNameW(w, (DWORD)(sizeof(full) / sizeof(full[0])), full, NULL)) {
+        plat_win32_error(GetLastError(), err, errlen);
+        return NULL;
+    }
+    lib = LoadLibraryExW(full, NULL, LOAD_WITH_ALTERED_SEARCH_PATH);
+    if (!lib)
+        plat_win32_error(GetLastError(), err, errlen);
+    return (void *)lib;
+}
+
+void *plat_lib_symbol(void *lib, const char *name)
+{
+    return (void *)GetProcAddress((HMODULE)lib, name);
+}
+
+void plat_lib_close(void *lib)
+{
+    FreeLibrary((HMODULE)lib);
+}

@@ -31,11 +31,18 @@
 #define ECHO_PATH_CHARS 160
 #define ECHO_NAME_CHARS 64
 
-/* One operation of a request, with its own state and result. */
+struct request;
+
+/* One operation of a request, with its own call (<winapi/plugin.h>) and result. */
 struct step {
     const struct op *op;
-    struct op_run run;
-    bool checked;               /* check() succeeded: finish() is owed */
+    struct winapi_plugin_call call;     /* call.host: this step */
+    struct request *r;
+    json_object *result;
+    bool started;               /* start() succeeded: finish() is owed */
+    bool completed;             /* through every pass */
+    int run_rc;
+    wp_code code;               /* set_error's; WP_OK: none */
 };
 
 /* What the checks found, and the operations' own state. */
@@ -65,13 +72,109 @@ struct request {
     bool started, ended;
     wp_code rc;
     struct timespec t0;
+    const atomic_bool *cancel;  /* request_watch()'s; NULL: never */
+    _Atomic uint64_t *progress;
 };
 
 static void guarded_run(void *arg)
 {
     struct step *st = arg;
 
-    st->op->run(&st->run);
+    st->run_rc = st->op->p->run(&st->call);
+}
+
+/* ---- what the host does for an operation (<winapi/plugin.h>) --------- */
+
+static void host_progress(struct winapi_plugin_call *c, uint64_t part_done)
+{
+    struct step *st = c->host;
+    struct request *r = st->r;
+
+    if (r->progress && part_done <= c->length)
+        atomic_store(r->progress, r->done_before + r->done + part_done);
+}
+
+static int host_cancelled(struct winapi_plugin_call *c)
+{
+    struct request *r = ((struct step *)c->host)->r;
+
+    return r->cancel && atomic_load_explicit(r->cancel, memory_order_relaxed);
+}
+
+/* SPEC's four fields of every result are the host's. */
+static bool reserved(const char *key)
+{
+    return strcmp(key, "operation") == 0 || strcmp(key, "buffer_id") == 0 ||
+           strcmp(key, "bytes_processed") == 0 || strcmp(key, "status") == 0;
+}
+
+static int host_set_result(struct winapi_plugin_call *c, const char *json)
+{
+    struct step *st = c->host;
+    char why[128];
+    json_object *o = json ? wp_object_parse(json, strlen(json), why, sizeof(why)) : NULL;
+
+    if (!o || !st->result) {
+        json_object_put(o);
+        return -1;
+    }
+    json_object_object_foreach(o, k, v) {
+        (void)v;
+        if (reserved(k)) {
+            json_object_put(o);
+            return -1;
+        }
+    }
+    json_object_object_foreach(o, key, val)
+        json_object_object_add(st->result, key, json_object_get(val));
+    json_object_put(o);
+    return 0;
+}
+
+static void host_set_error(struct winapi_plugin_call *c, enum winapi_plugin_error code,
+                           const char *message)
+{
+    static const wp_code codes[] = {
+        [WINAPI_PLUGIN_BAD_REQUEST] = WP_BAD_REQUEST,
+        [WINAPI_PLUGIN_DATA_ERROR] = WP_DATA_ERROR,
+        [WINAPI_PLUGIN_IO_ERROR] = WP_IO_ERROR,
+        [WINAPI_PLUGIN_INTERNAL] = WP_INTERNAL,
+    };
+    struct step *st = c->host;
+    struct plan *pl = &st->r->pl;
+
+    st->code = (unsigned)code < sizeof(codes) / sizeof(codes[0]) && codes[code]
+               ? codes[code] : WP_INTERNAL;
+    if (!message)
+        message = "failed";
+    /* A plugin's message names its operation; a built-in's speaks for the host. */
+    if (st->op->file)
+        snprintf(pl->err, sizeof(pl->err), "%s: ", st->op->p->name);
+    else
+        pl->err[0] = '\0';
+    wp_utf8_copy(pl->err + strlen(pl->err), sizeof(pl->err) - strlen(pl->err), message,
+                 strlen(message), 512);
+}
+
+static int host_guard(struct winapi_plugin_call *c, void (*fn)(void *), void *arg)
+{
+    if (plat_guard(fn, arg) == 0)
+        return 0;
+    c->faulted = 1;
+    return -1;
+}
+
+/* After start(), run() or finish(): the error it ended the request with, if any. */
+static wp_code call_failed(struct step *st, int rc)
+{
+    struct plan *pl = &st->r->pl;
+
+    if (st->code != WP_OK)
+        return st->code;
+    if (rc == 0)
+        return WP_OK;
+    snprintf(pl->err, sizeof(pl->err), "%s failed and did not say why", st->op->p->name);
+    return st->code = WP_INTERNAL;
 }
 
 /* Text from the request, for an answer: bounded, cut between characters. */
@@ -123,10 +226,7 @@ static wp_code check_sizes(struct plan *pl, uint64_t file_size)
     return WP_OK;
 }
 
-/*
- * Open the file and check it; for an operation that runs, map the range.
- * stat gets its fields here, since it maps nothing.
- */
+/* Open the file and check it; for an operation that runs, map the range. */
 static wp_code open_file(struct request *r)
 {
     struct plan *pl = &r->pl;
@@ -151,13 +251,8 @@ static wp_code open_file(struct request *r)
     rc = check_sizes(pl, size);
     if (rc != WP_OK)
         return rc;
-    for (size_t i = 0; i < pl->nsteps; i++) {
-        json_object *res = pl->steps[i].run.result;
-        if (pl->steps[i].op->run)
-            continue;
-        json_object_object_add(res, "host_path", json_object_new_string(pl->host));
-        json_object_object_add(res, "file_size", json_object_new_int64((int64_t)size));
-    }
+    for (size_t i = 0; i < pl->nsteps; i++)
+        pl->steps[i].call.file_size = size;
     if (pl->runs == 0 || r->req.length == 0)
         return WP_OK;
     rc = plat_map_file(r->f, r->req.offset, r->req.length, pl->write, &r->m, why, sizeof(why));
@@ -181,25 +276,44 @@ static wp_code prepare_step(struct plan *pl, struct step *st, const char *name,
         return WP_UNKNOWN_OPERATION;
     }
     if (pl->grant && !grant_allows_op(pl->grant, name)) {
-        snprintf(pl->err, sizeof(pl->err), "this token may not run %s", st->op->name);
+        snprintf(pl->err, sizeof(pl->err), "this token may not run %s", st->op->p->name);
         return WP_FORBIDDEN;
     }
-    if (wp_op_check_params(st->op->proto, params, pl->err, sizeof(pl->err)) < 0)
+    if (st->op->proto && wp_op_check_params(st->op->proto, params, pl->err,
+                                            sizeof(pl->err)) < 0)
         return WP_BAD_REQUEST;
-    if (st->op->proto->access == WP_OP_WRITE && req->access == WP_ACCESS_READ) {
+    if (st->op->p->access == WINAPI_PLUGIN_WRITE && req->access == WP_ACCESS_READ) {
         snprintf(pl->err, sizeof(pl->err), "%s writes the buffer: \"access\":\"read\" "
-                 "is not possible", st->op->name);
+                 "is not possible", st->op->p->name);
         return WP_BAD_REQUEST;
     }
     pl->write |= req->access == WP_ACCESS_WRITE ||
-                 (req->access == WP_ACCESS_DEFAULT && st->op->proto->access == WP_OP_WRITE);
-    st->run.params = params;
-    st->run.passes = st->op->passes ? st->op->passes : 1;
-    st->run.range_length = req->length;
-    rc = st->op->check(&st->run, pl->err, sizeof(pl->err));
-    st->checked = rc == WP_OK;
-    if (st->op->run)
+                 (req->access == WP_ACCESS_DEFAULT && st->op->p->access == WINAPI_PLUGIN_WRITE);
+    /* stat maps nothing, so it processes no bytes. */
+    st->result = wp_result_new(st->op->p->name, req->buffer_id, op_maps(st->op) ? req->length : 0);
+    if (!st->result) {
+        snprintf(pl->err, sizeof(pl->err), "out of memory");
+        return WP_INTERNAL;
+    }
+    st->call = (struct winapi_plugin_call){
+        .range_length = req->length,
+        .buffer_offset = req->offset,
+        .host_path = pl->host,
+        .params = params ? json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN)
+                         : "{}",
+        .progress = host_progress,
+        .cancelled = host_cancelled,
+        .set_result = host_set_result,
+        .set_error = host_set_error,
+        .guard = host_guard,
+        .host = st,
+    };
+    if (op_maps(st->op))
         pl->runs++;
+    if (!st->op->p->start)
+        return WP_OK;
+    rc = call_failed(st, st->op->p->start(&st->call));
+    st->started = rc == WP_OK;
     return rc;
 }
 
@@ -215,11 +329,10 @@ static wp_code prepare_steps(struct plan *pl)
     pl->nsteps = req->nsteps;
     for (size_t i = 0; i < req->nsteps; i++) {
         rc = prepare_step(pl, &pl->steps[i], req->step_operation[i], req->step_params[i]);
-        if (rc == WP_OK && pl->steps[i].op->chain_last && i + 1 < req->nsteps) {
-            /* A later step failing would leave the buffer encrypted, and the
-             * answer an error without the nonce and tag to decrypt it. */
+        if (rc == WP_OK && (pl->steps[i].op->p->flags & WINAPI_PLUGIN_CHAIN_LAST) &&
+            i + 1 < req->nsteps) {
             snprintf(pl->err, sizeof(pl->err), "%s must be a chain's last step",
-                     pl->steps[i].op->name);
+                     pl->steps[i].op->p->name);
             rc = WP_BAD_REQUEST;
         }
         if (rc != WP_OK) {
@@ -257,11 +370,11 @@ uint64_t request_work(const wp_request *req)
     uint64_t runs = 0;
 
     if (req->nsteps == 0)
-        return (op = ops_find(req->operation)) && op->run
-               ? req->length * (uint64_t)(op->passes ? op->passes : 1) : 0;
+        return (op = ops_find(req->operation)) && op_maps(op)
+               ? req->length * op_passes(op) : 0;
     for (size_t i = 0; i < req->nsteps; i++)
-        if ((op = ops_find(req->step_operation[i])) && op->run)
-            runs += op->passes ? (uint64_t)op->passes : 1;
+        if ((op = ops_find(req->step_operation[i])) && op_maps(op))
+            runs += op_passes(op);
     return runs * req->length;
 }
 
@@ -292,8 +405,16 @@ struct request *request_new(const struct hostd_config *cfg, const wp_grant *gran
     r->pl.grant = grant;
     r->pl.req = &r->req;
     r->pl.err_step = -1;
+    for (size_t i = 0; i < WP_MAX_STEPS; i++)
+        r->pl.steps[i].r = r;
     strncpy(r->peer, peer, sizeof(r->peer) - 1);   /* zeroed: stays terminated */
     return r;
+}
+
+void request_watch(struct request *r, const atomic_bool *cancel, _Atomic uint64_t *progress)
+{
+    r->cancel = cancel;
+    r->progress = progress;
 }
 
 bool request_succeeded(const struct request *r)
@@ -321,33 +442,34 @@ static bool start(struct request *r)
     r->rc = prepare(pl);
     if (r->rc != WP_OK)
         return false;
+    r->rc = open_file(r);
+    if (r->rc != WP_OK)
+        return false;
+    for (size_t i = 0; i < pl->nsteps; i++)
+        pl->steps[i].call.range = r->req.length ? r->m.addr : NULL;
+    /* Those that map nothing run now, once: they are quick. */
     for (size_t i = 0; i < pl->nsteps; i++) {
         struct step *st = &pl->steps[i];
-        /* stat maps nothing, so it processes no bytes. */
-        st->run.result = wp_result_new(st->op->name, r->req.buffer_id,
-                                       st->op->run ? r->req.length : 0);
-        if (!st->run.result) {
-            snprintf(pl->err, sizeof(pl->err), "out of memory");
-            r->rc = WP_INTERNAL;
+        if (op_maps(st->op))
+            continue;
+        if (st->op->p->run && (r->rc = call_failed(st, st->op->p->run(&st->call))) != WP_OK) {
+            if (r->req.nsteps)
+                pl->err_step = (int)i;
             return false;
         }
+        st->completed = true;
     }
-    r->rc = open_file(r);
-    for (size_t i = 0; i < pl->nsteps; i++) {
-        pl->steps[i].run.base = r->m.addr;
-        pl->steps[i].run.range_length = r->req.length;
-    }
-    while (r->cur < pl->nsteps && !pl->steps[r->cur].op->run)
+    while (r->cur < pl->nsteps && !op_maps(pl->steps[r->cur].op))
         r->cur++;
-    return r->rc == WP_OK && r->cur < pl->nsteps;
+    return r->cur < pl->nsteps;
 }
 
-/* A step's operation adds its result fields, and lets go what check() took. */
+/* A step's operation adds its result fields, and lets go what start() took. */
 static void finish_step(struct step *st)
 {
-    if (st->checked && st->op->finish)
-        st->op->finish(&st->run);
-    st->checked = false;
+    if (st->started && st->op->p->finish)
+        st->op->p->finish(&st->call, st->completed);
+    st->started = false;
 }
 
 /* Release what the request holds. */
@@ -399,43 +521,40 @@ bool request_step(struct request *r, uint64_t max_bytes)
         n = left;
     if (n > 0)
         plat_map_ready(&r->m, r->done, n);
-    st->run.addr = r->req.length ? (char *)r->m.addr + r->done : NULL;
-    st->run.length = n;
+    st->call.data = r->req.length ? (char *)r->m.addr + r->done : NULL;
+    st->call.length = n;
+    st->call.offset = r->done;
     if (plat_guard(guarded_run, st) < 0) {
         snprintf(pl->err, sizeof(pl->err), "%s: the file shrank while mapped", pl->host);
         r->m.faulted = true;
         for (size_t i = 0; i < pl->nsteps; i++)
-            pl->steps[i].run.faulted = true;
+            pl->steps[i].call.faulted = 1;
         r->rc = WP_IO_ERROR;
         if (r->req.nsteps)
             pl->err_step = (int)r->cur;
         goto ended;
     }
+    if ((r->rc = call_failed(st, st->run_rc)) != WP_OK) {
+        if (r->req.nsteps)
+            pl->err_step = (int)r->cur;
+        goto ended;
+    }
     r->done += n;
-    st->run.done = r->done;
     if (r->done < r->req.length)
         return false;
     /* Through the range: again, for an operation of several passes. */
-    if (st->op->between) {
-        r->rc = st->op->between(&st->run, pl->err, sizeof(pl->err));
-        if (r->rc != WP_OK) {
-            if (r->req.nsteps)
-                pl->err_step = (int)r->cur;
-            goto ended;
-        }
-    }
-    if (st->run.pass + 1 < st->run.passes) {
-        st->run.pass++;
-        st->run.done = 0;
+    if (st->call.pass + 1 < op_passes(st->op)) {
+        st->call.pass++;
         r->done_before += r->done;
         r->done = 0;
         return false;
     }
     /* This step is through the range: the next one that runs starts over it. */
+    st->completed = true;
     finish_step(st);
     do
         r->cur++;
-    while (r->cur < pl->nsteps && !pl->steps[r->cur].op->run);
+    while (r->cur < pl->nsteps && !op_maps(pl->steps[r->cur].op));
     if (r->cur < pl->nsteps) {
         r->done_before += r->done;
         r->done = 0;
@@ -457,10 +576,10 @@ static json_object *chain_result(struct request *r)
 
     for (size_t i = 0; i < pl->nsteps; i++) {
         if (steps)
-            json_object_array_add(steps, pl->steps[i].run.result);
+            json_object_array_add(steps, pl->steps[i].result);
         else
-            json_object_put(pl->steps[i].run.result);
-        pl->steps[i].run.result = NULL;
+            json_object_put(pl->steps[i].result);
+        pl->steps[i].result = NULL;
     }
     if (!res || !steps) {
         json_object_put(res);
@@ -478,8 +597,8 @@ static json_object *take_result(struct request *r)
 
     if (r->req.nsteps)
         return chain_result(r);
-    res = r->pl.steps[0].run.result;
-    r->pl.steps[0].run.result = NULL;
+    res = r->pl.steps[0].result;
+    r->pl.steps[0].result = NULL;
     return res;
 }
 
@@ -514,7 +633,7 @@ void request_free(struct request *r)
         return;
     finish(r);
     for (size_t i = 0; i < r->pl.nsteps; i++)
-        json_object_put(r->pl.steps[i].run.result);
+        json_object_put(r->pl.steps[i].result);
     wp_request_release(&r->req);
     free(atomic_exchange(&spare_request, r));
 }

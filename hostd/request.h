@@ -10,6 +10,7 @@
 #ifndef HOSTD_REQUEST_H
 #define HOSTD_REQUEST_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -25,6 +26,12 @@ struct request;
  */
 struct request *request_new(const struct hostd_config *cfg, const wp_grant *grant,
                             wp_request *req, const char *peer);
+
+/*
+ * Where an operation looks whether the request is cancelled, and may
+ * report progress within a step (bytes of the whole work done).
+ */
+void request_watch(struct request *r, const atomic_bool *cancel, _Atomic uint64_t *progress);
 
 /*
  * The next step: at most max_bytes of the range, and the checks, opening

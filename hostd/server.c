@@ -241,6 +241,7 @@ static void dispatch_async(struct server *s, struct conn *c, wp_request *req)
         return;
     }
     job_init(&t->job, &task_ops, request_length(r));
+    request_watch(r, &t->job.cancel, &t->job.bytes_done);
     t->r = r;
     t->s = s;
     t->has_id = has_id;
@@ -301,6 +302,7 @@ static void dispatch(struct server *s, struct conn *c, wp_request *req)
         return;
     }
     job_init(&t->job, &task_ops, request_length(r));
+    request_watch(r, &t->job.cancel, &t->job.bytes_done);
     t->r = r;
     t->c = c;
     t->s = s;

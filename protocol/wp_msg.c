@@ -141,6 +141,11 @@ out:
     return obj;
 }
 
+json_object *wp_object_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+    return parse_object(text, len, err, errlen);
+}
+
 bool wp_json_get_u64(json_object *obj, const char *key, uint64_t limit,
                      uint64_t *out)
 {

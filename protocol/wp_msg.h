@@ -100,6 +100,12 @@ wp_code wp_request_parse(const char *line, size_t len, wp_request *req,
 void wp_request_release(wp_request *req);
 
 /*
+ * One JSON object, strictly parsed as a request line is (valid UTF-8,
+ * nothing after it but blanks); NULL with the reason in err.
+ */
+json_object *wp_object_parse(const char *text, size_t len, char *err, size_t errlen);
+
+/*
  * The work part of a shared_buffer request in o ("operation" and "params",
  * or "operations"; "access"; "offset" and "length") into req, as
  * wp_request_parse() reads it; for a guest checking a request of its own
