@@ -57,6 +57,8 @@ static int serve_started(struct hostd_config *cfg, void (*ready)(void))
              cfg->threads, cfg->grants.n ? "token required" : "no token");
     for (int i = 0; i < cfg->n_allow; i++)
         log_info("allowed root %s", cfg->allow[i]);
+    for (int i = 0; i < cfg->n_plugins; i++)
+        log_info("plugin %s loaded", cfg->plugins[i]);
     if (ready)
         ready();
     plat_wait_for_stop();

@@ -39,6 +39,7 @@ struct step {
     struct winapi_plugin_call call;     /* call.host: this step */
     struct request *r;
     json_object *result;
+    json_object *params;        /* the request's (NULL: none) */
     bool started;               /* start() succeeded: finish() is owed */
     bool completed;             /* through every pass */
     int run_rc;
@@ -147,13 +148,32 @@ static void host_set_error(struct winapi_plugin_call *c, enum winapi_plugin_erro
                ? codes[code] : WP_INTERNAL;
     if (!message)
         message = "failed";
-    /* A plugin's message names its operation; a built-in's speaks for the host. */
-    if (st->op->file)
-        snprintf(pl->err, sizeof(pl->err), "%s: ", st->op->p->name);
-    else
-        pl->err[0] = '\0';
-    wp_utf8_copy(pl->err + strlen(pl->err), sizeof(pl->err) - strlen(pl->err), message,
-                 strlen(message), 512);
+    wp_utf8_copy(pl->err, sizeof(pl->err), message, strlen(message), 512);
+}
+
+static long host_param(struct winapi_plugin_call *c, const char *name, char *buf,
+                       unsigned long buflen)
+{
+    struct step *st = c->host;
+    json_object *v;
+    const char *text;
+    size_t len;
+
+    if (!st->params || !name || !json_object_object_get_ex(st->params, name, &v))
+        return -1;
+    if (json_object_is_type(v, json_type_string)) {
+        text = json_object_get_string(v);
+        len = (size_t)json_object_get_string_len(v);
+    } else {
+        text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+        len = strlen(text);
+    }
+    if (buf && buflen > 0) {
+        size_t n = len < buflen - 1 ? len : buflen - 1;
+        memcpy(buf, text, n);
+        buf[n] = '\0';
+    }
+    return (long)len;
 }
 
 static int host_guard(struct winapi_plugin_call *c, void (*fn)(void *), void *arg)
@@ -295,6 +315,7 @@ static wp_code prepare_step(struct plan *pl, struct step *st, const char *name,
         snprintf(pl->err, sizeof(pl->err), "out of memory");
         return WP_INTERNAL;
     }
+    st->params = params;
     st->call = (struct winapi_plugin_call){
         .range_length = req->length,
         .buffer_offset = req->offset,
@@ -305,14 +326,13 @@ static wp_code prepare_step(struct plan *pl, struct step *st, const char *name,
         .cancelled = host_cancelled,
         .set_result = host_set_result,
         .set_error = host_set_error,
+        .param = host_param,
         .guard = host_guard,
         .host = st,
     };
     if (op_maps(st->op))
         pl->runs++;
-    if (!st->op->p->start)
-        return WP_OK;
-    rc = call_failed(st, st->op->p->start(&st->call));
+    rc = st->op->p->start ? call_failed(st, st->op->p->start(&st->call)) : WP_OK;
     st->started = rc == WP_OK;
     return rc;
 }
@@ -537,6 +557,12 @@ bool request_step(struct request *r, uint64_t max_bytes)
     if ((r->rc = call_failed(st, st->run_rc)) != WP_OK) {
         if (r->req.nsteps)
             pl->err_step = (int)r->cur;
+        goto ended;
+    }
+    /* The operation may have stopped short for it: not a success. */
+    if (r->cancel && atomic_load_explicit(r->cancel, memory_order_relaxed)) {
+        snprintf(pl->err, sizeof(pl->err), "cancelled");
+        r->rc = WP_CANCELLED;
         goto ended;
     }
     r->done += n;

@@ -139,8 +139,10 @@ static enum job_state task_slice(struct job *j)
             return JOB_CANCELLED;
         ended = request_step(t->r, JOB_STEP_BYTES);
         atomic_store(&j->bytes_done, request_done(t->r));
+        /* A step that saw the cancel ends the request as cancelled. */
         if (ended)
-            return request_succeeded(t->r) ? JOB_DONE : JOB_FAILED;
+            return request_succeeded(t->r) ? JOB_DONE
+                   : job_cancelled(j) ? JOB_CANCELLED : JOB_FAILED;
         if (request_done(t->r) - start >= JOB_SLICE_BYTES || conn_now_ms() >= deadline)
             return JOB_RUNNING;
     }

@@ -100,7 +100,7 @@ build_installer() {
     rm -rf "$stage" "$obj/groff.out"
     mkdir -p "$stage"
     $host-strip -o "$stage/winapi-hostd.exe" "$exe"
-    for m in winapi-hostd.8 winapifs.1 libwinapi.3; do
+    for m in winapi-hostd.8 winapifs.1 libwinapi.3 winapi-plugin.3; do
         # -t: tables; -P-cbou: plain text, no escape sequences or overstrikes.
         # (tbl's "table wider than line width" goes to groff.out.)
         groff -t -mandoc -Tutf8 -P-cbou "$src/man/$m" >"$stage/$m" 2>>"$obj/groff.out" ||
@@ -108,6 +108,10 @@ build_installer() {
         crlf <"$stage/$m" >"$stage/$m.txt"
         rm -f "$stage/$m"
     done
+    mkdir -p "$stage/plugins" "$stage/include/winapi" "$stage/examples"
+    $host-strip -o "$stage/plugins/search.dll" "$obj/examples/plugin-search/.libs/search.dll"
+    crlf <"$src/include/winapi/plugin.h" >"$stage/include/winapi/plugin.h"
+    crlf <"$src/examples/plugin-search/search.c" >"$stage/examples/search.c"
     crlf <"$src/README.md" >"$stage/README.txt"
     crlf <"$src/docs/windows.md" >"$stage/WINDOWS.txt"
     version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$obj/config.h")

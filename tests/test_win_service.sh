@@ -76,7 +76,8 @@ say "installing $(basename "$setup") silently, the service on 127.0.0.1:$port"
 wine_in wine "$setup" /S "/OPTIONS=--listen=127.0.0.1:$port" </dev/null ||
     fail "the installer exited with status $?"
 inst=$prefix/drive_c/Program\ Files/winapi-hostd
-for f in winapi-hostd.exe uninstall.exe README.txt WINDOWS.txt winapi-hostd.8.txt; do
+for f in winapi-hostd.exe uninstall.exe README.txt WINDOWS.txt winapi-hostd.8.txt \
+    winapi-plugin.3.txt plugins/search.dll include/winapi/plugin.h examples/search.c; do
     [ -f "$inst/$f" ] || fail "the installer did not install $f"
 done
 log=$prefix/drive_c/ProgramData/winapi-hostd/winapi-hostd.log

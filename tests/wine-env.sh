@@ -27,7 +27,7 @@
 # new directory first, then dosdevices/c: is replaced atomically.
 #
 # Options are translated for Wine: an absolute Unix path given to
-# --token-file or --port-file becomes a Z: path (Z: is /), and --drive X=DIR
+# --token-file, --port-file, --key-file or --plugin becomes a Z: path (Z: is /), and --drive X=DIR
 # becomes the prefix's drive X:, since the Windows host has real drives.
 
 wine_exe=${WINAPI_HOSTD_EXE:-${top_srcdir:-.}/_build/win64/hostd/winapi-hostd.exe}
@@ -143,13 +143,13 @@ wine_start_hostd() {
         shift
         n=$((n - 1))
         case $a in
-        --token-file | --port-file)
+        --token-file | --port-file | --key-file | --plugin)
             [ "$n" -gt 0 ] || { set -- "$@" "$a"; continue; }
             set -- "$@" "$a" "$(wine_winpath "$1")"
             shift
             n=$((n - 1))
             ;;
-        --token-file=* | --port-file=*) set -- "$@" "${a%%=*}=$(wine_winpath "${a#*=}")" ;;
+        --token-file=* | --port-file=* | --key-file=* | --plugin=*) set -- "$@" "${a%%=*}=$(wine_winpath "${a#*=}")" ;;
         --drive | --drive=*)
             if [ "$a" = --drive ]; then
                 a=$1

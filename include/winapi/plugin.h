@@ -95,6 +95,12 @@ struct winapi_plugin_call {
      * message is UTF-8, shown to the client as it is. */
     void (*set_error)(struct winapi_plugin_call *c, enum winapi_plugin_error code,
                       const char *message);
+    /* One member of params, for a plugin without a JSON parser: a string's
+     * text (UTF-8), or any other value as JSON, NUL-terminated in buf (cut
+     * to buflen - 1 bytes).  Returns the whole length, as snprintf does, or
+     * -1 if params has no such member. */
+    long (*param)(struct winapi_plugin_call *c, const char *name, char *buf,
+                  unsigned long buflen);
     /* Call fn(arg), and return -1 instead of crashing if it touches the
      * range after the file shrank (for finish() putting data back). */
     int (*guard)(struct winapi_plugin_call *c, void (*fn)(void *arg), void *arg);
