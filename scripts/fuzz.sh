@@ -59,7 +59,7 @@ fi
 
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Werror
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-        -I$out/include -Iprotocol -Itests/fuzz"
+        -I$out/include -Iinclude -Iprotocol -Itests/fuzz"
 json_c=$(pkg-config --cflags --libs json-c)
 
 # The sources each harness needs, besides its own file.
@@ -70,7 +70,7 @@ sources() {
     path) echo "$p/wp_path.c $p/wp_mountinfo.c $p/wp_utf8.c $p/wp_msg.c" ;;
     request)
         echo "$p/wp_msg.c $p/wp_ops.c $p/wp_path.c $p/wp_mountinfo.c $p/wp_utf8.c $p/wp_token.c"
-        echo "$p/wp_secret_posix.c hostd/request.c hostd/ops.c hostd/ops_crypt.c hostd/conf.c hostd/grants.c hostd/log.c"
+        echo "$p/wp_secret_posix.c hostd/request.c hostd/ops.c hostd/ops_builtin.c hostd/ops_crypt.c hostd/plugin.c hostd/conf.c hostd/grants.c hostd/log.c"
         echo "hostd/plat_posix.c hostd/mapcache_posix.c"
         ;;
     xattr) echo "fusefs/ctl_parse.c $p/wp_utf8.c $p/wp_msg.c $p/wp_ops.c" ;;
