@@ -10,11 +10,14 @@
 #include <string.h>
 #include <gcrypt.h>
 
+#include "conf.h"
 #include "ops.h"
 #include "ops_crypt.h"
 
-#define OPS_MAX 64
 #define NAME_MAX_CHARS 63
+#define PASSES_MAX 16
+#define BUILTINS 6
+#define OPS_MAX (BUILTINS + HOSTD_MAX_PLUGINS)
 
 static struct op table[OPS_MAX] = {
     { .p = &op_process },
@@ -24,7 +27,8 @@ static struct op table[OPS_MAX] = {
     { .p = &op_encrypt },
     { .p = &op_decrypt },
 };
-static size_t builtins = 6, count = 6;
+static const size_t builtins = BUILTINS;
+static size_t count = BUILTINS;
 
 /* encrypt and decrypt exist only with a key. */
 static bool available(const struct op *op)
@@ -86,6 +90,16 @@ int ops_add(const struct winapi_plugin *p, const char *file, char *err, size_t e
     if (p->access != WINAPI_PLUGIN_NONE && p->access != WINAPI_PLUGIN_READ &&
         p->access != WINAPI_PLUGIN_WRITE) {
         snprintf(err, errlen, "plugin %s: %s: unknown access %d", file, p->name, (int)p->access);
+        return -1;
+    }
+    if (p->passes > PASSES_MAX || (p->flags & ~WINAPI_PLUGIN_CHAIN_LAST)) {
+        snprintf(err, errlen, "plugin %s: %s: passes above %d, or unknown flags", file,
+                 p->name, PASSES_MAX);
+        return -1;
+    }
+    /* "chain" is what a chain's result calls itself. */
+    if (strcmp(p->name, "chain") == 0) {
+        snprintf(err, errlen, "plugin %s: the name chain is the protocol's", file);
         return -1;
     }
     if (!p->run && p->access != WINAPI_PLUGIN_NONE) {

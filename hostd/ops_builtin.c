@@ -109,8 +109,9 @@ static int start_checksum(struct winapi_plugin_call *c)
         }
         s->algorithm = (int)i;
         if (gcry_md_open(&s->md, algorithms[i].algo, 0) != 0) {
+            snprintf(err, sizeof(err), "cannot start %s", algorithms[i].name);
             free(s);
-            c->set_error(c, WINAPI_PLUGIN_INTERNAL, "cannot start the checksum");
+            c->set_error(c, WINAPI_PLUGIN_INTERNAL, err);
             return -1;
         }
         c->state = s;

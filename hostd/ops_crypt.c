@@ -214,6 +214,31 @@ static int start_decrypt(struct winapi_plugin_call *c)
     return keep_state(c, s);
 }
 
+/* {"nonce":…,"tag":…} into the result: 0, or -1 with the error set. */
+static int give_nonce_tag(struct winapi_plugin_call *c, struct crypt *s)
+{
+    unsigned char tag[TAG_BYTES];
+    char json[64 + 2 * (NONCE_BYTES + TAG_BYTES)];
+    int n;
+
+    if (gcry_cipher_gettag(s->h, tag, TAG_BYTES) != 0) {
+        fail(c, WINAPI_PLUGIN_INTERNAL, "cannot get the AES-GCM tag");
+        return -1;
+    }
+    n = snprintf(json, sizeof(json), "{\"nonce\":\"");
+    to_hex(s->nonce, NONCE_BYTES, json + n);
+    n += 2 * NONCE_BYTES;
+    n += snprintf(json + n, sizeof(json) - (size_t)n, "\",\"tag\":\"");
+    to_hex(tag, TAG_BYTES, json + n);
+    n += 2 * TAG_BYTES;
+    snprintf(json + n, sizeof(json) - (size_t)n, "\"}");
+    if (c->set_result(c, json) < 0) {
+        fail(c, WINAPI_PLUGIN_INTERNAL, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 static int run_encrypt(struct winapi_plugin_call *c)
 {
     struct crypt *s = c->state;
@@ -222,7 +247,9 @@ static int run_encrypt(struct winapi_plugin_call *c)
         gcry_cipher_encrypt(s->h, c->data, (size_t)c->length, NULL, 0);
     s->range = c->range;
     s->written = c->offset + c->length;
-    return 0;
+    /* The nonce and tag are the answer's before the end: without them the
+     * buffer could not be decrypted, and failing here undoes it. */
+    return c->offset + c->length == c->range_length ? give_nonce_tag(c, s) : 0;
 }
 
 /* The end of the first pass: only a matching tag lets the second begin. */
@@ -292,22 +319,10 @@ static void undo(void *arg)
 static void finish(struct winapi_plugin_call *c, int done)
 {
     struct crypt *s = c->state;
-    unsigned char tag[TAG_BYTES];
-    char json[64 + 2 * (NONCE_BYTES + TAG_BYTES)];
 
     if (!done && s->written > 0 && !c->faulted && c->guard(c, undo, s) < 0)
         log_warn("a file shrank while its %s was being undone: part of it is left as it was",
                  c->pass == 0 ? "encryption" : "decryption");
-    if (done && c->pass == 0 && gcry_cipher_gettag(s->h, tag, TAG_BYTES) == 0) {
-        int n = snprintf(json, sizeof(json), "{\"nonce\":\"");
-        to_hex(s->nonce, NONCE_BYTES, json + n);
-        n += 2 * NONCE_BYTES;
-        n += snprintf(json + n, sizeof(json) - (size_t)n, "\",\"tag\":\"");
-        to_hex(tag, TAG_BYTES, json + n);
-        n += 2 * TAG_BYTES;
-        snprintf(json + n, sizeof(json) - (size_t)n, "\"}");
-        c->set_result(c, json);
-    }
     gcry_cipher_close(s->h);
     free(s);
     c->state = NULL;

@@ -7,11 +7,12 @@
 #include <stdio.h>
 #include <winapi/plugin.h>
 
+#include "conf.h"
 #include "ops.h"
 #include "plat.h"
 #include "plugin.h"
 
-#define PLUGINS_MAX 64
+#define PLUGINS_MAX HOSTD_MAX_PLUGINS
 
 static void *libs[PLUGINS_MAX];
 static size_t nlibs;

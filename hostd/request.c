@@ -40,7 +40,8 @@ struct step {
     struct request *r;
     json_object *result;
     json_object *params;        /* the request's (NULL: none) */
-    bool started;               /* start() succeeded: finish() is owed */
+    bool started;               /* start() returned 0: finish() is owed */
+    bool finishing;             /* in finish(), which cannot fail */
     bool completed;             /* through every pass */
     int run_rc;
     wp_code code;               /* set_error's; WP_OK: none */
@@ -144,6 +145,12 @@ static void host_set_error(struct winapi_plugin_call *c, enum winapi_plugin_erro
     struct step *st = c->host;
     struct plan *pl = &st->r->pl;
 
+    /* Too late: the step is over, and the answer may say otherwise. */
+    if (st->finishing || st->completed) {
+        log_warn("%s: an error after its end is ignored: %s", st->op->p->name,
+                 message ? message : "");
+        return;
+    }
     st->code = (unsigned)code < sizeof(codes) / sizeof(codes[0]) && codes[code]
                ? codes[code] : WP_INTERNAL;
     if (!message)
@@ -178,9 +185,12 @@ static long host_param(struct winapi_plugin_call *c, const char *name, char *buf
 
 static int host_guard(struct winapi_plugin_call *c, void (*fn)(void *), void *arg)
 {
+    struct request *r = ((struct step *)c->host)->r;
+
     if (plat_guard(fn, arg) == 0)
         return 0;
     c->faulted = 1;
+    r->m.faulted = true;        /* the platform must not keep that mapping */
     return -1;
 }
 
@@ -193,6 +203,10 @@ static wp_code call_failed(struct step *st, int rc)
         return st->code;
     if (rc == 0)
         return WP_OK;
+    if (host_cancelled(&st->call)) {
+        snprintf(pl->err, sizeof(pl->err), "cancelled");
+        return st->code = WP_CANCELLED;
+    }
     snprintf(pl->err, sizeof(pl->err), "%s failed and did not say why", st->op->p->name);
     return st->code = WP_INTERNAL;
 }
@@ -319,9 +333,9 @@ static wp_code prepare_step(struct plan *pl, struct step *st, const char *name,
     st->call = (struct winapi_plugin_call){
         .range_length = req->length,
         .buffer_offset = req->offset,
-        .host_path = pl->host,
         .params = params ? json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN)
                          : "{}",
+        .host_path = pl->host,
         .progress = host_progress,
         .cancelled = host_cancelled,
         .set_result = host_set_result,
@@ -330,11 +344,20 @@ static wp_code prepare_step(struct plan *pl, struct step *st, const char *name,
         .guard = host_guard,
         .host = st,
     };
+    if (!st->call.params) {
+        snprintf(pl->err, sizeof(pl->err), "out of memory");
+        return WP_INTERNAL;
+    }
     if (op_maps(st->op))
         pl->runs++;
-    rc = st->op->p->start ? call_failed(st, st->op->p->start(&st->call)) : WP_OK;
-    st->started = rc == WP_OK;
-    return rc;
+    if (!st->op->p->start) {
+        st->started = true;
+        return WP_OK;
+    }
+    rc = st->op->p->start(&st->call);
+    /* Its state is set even if it also called set_error(): finish() frees it. */
+    st->started = rc == 0;
+    return call_failed(st, rc);
 }
 
 static wp_code prepare_steps(struct plan *pl)
@@ -398,9 +421,22 @@ uint64_t request_work(const wp_request *req)
     return runs * req->length;
 }
 
+/* A plugin's: code whose speed nobody here knows. */
+static bool has_plugin(const wp_request *req)
+{
+    const struct op *op;
+
+    if (req->nsteps == 0)
+        return (op = ops_find(req->operation)) && op->file;
+    for (size_t i = 0; i < req->nsteps; i++)
+        if ((op = ops_find(req->step_operation[i])) && op->file)
+            return true;
+    return false;
+}
+
 bool request_is_quick(const wp_request *req)
 {
-    return request_work(req) <= REQUEST_QUICK_MAX;
+    return request_work(req) <= REQUEST_QUICK_MAX && !has_plugin(req);
 }
 
 /*
@@ -452,6 +488,39 @@ uint64_t request_done(const struct request *r)
     return r->done_before + r->done;
 }
 
+static void finish_step(struct step *st);
+
+/*
+ * From the step at work on, those that map nothing (stat), in the chain's
+ * order, up to the next that does: they run once, guarded (a later step's
+ * mapping is not theirs, but a plugin may touch anything).  False when one
+ * failed, which ends the request.
+ */
+static bool run_unmapped(struct request *r)
+{
+    struct plan *pl = &r->pl;
+
+    for (; r->cur < pl->nsteps && !op_maps(pl->steps[r->cur].op); r->cur++) {
+        struct step *st = &pl->steps[r->cur];
+        st->run_rc = 0;
+        if (st->op->p->run && plat_guard(guarded_run, st) < 0) {
+            snprintf(pl->err, sizeof(pl->err), "%s: the file shrank while mapped", pl->host);
+            r->m.faulted = true;
+            r->rc = WP_IO_ERROR;
+        } else {
+            r->rc = call_failed(st, st->run_rc);
+        }
+        if (r->rc != WP_OK) {
+            if (r->req.nsteps)
+                pl->err_step = (int)r->cur;
+            return false;
+        }
+        st->completed = true;
+        finish_step(st);
+    }
+    return true;
+}
+
 /* Checks, the file and the mapping: the first step.  False when that ended it. */
 static bool start(struct request *r)
 {
@@ -466,29 +535,19 @@ static bool start(struct request *r)
     if (r->rc != WP_OK)
         return false;
     for (size_t i = 0; i < pl->nsteps; i++)
-        pl->steps[i].call.range = r->req.length ? r->m.addr : NULL;
-    /* Those that map nothing run now, once: they are quick. */
-    for (size_t i = 0; i < pl->nsteps; i++) {
-        struct step *st = &pl->steps[i];
-        if (op_maps(st->op))
-            continue;
-        if (st->op->p->run && (r->rc = call_failed(st, st->op->p->run(&st->call))) != WP_OK) {
-            if (r->req.nsteps)
-                pl->err_step = (int)i;
-            return false;
-        }
-        st->completed = true;
-    }
-    while (r->cur < pl->nsteps && !op_maps(pl->steps[r->cur].op))
-        r->cur++;
-    return r->cur < pl->nsteps;
+        if (op_maps(pl->steps[i].op))
+            pl->steps[i].call.range = r->req.length ? r->m.addr : NULL;
+    return run_unmapped(r) && r->cur < pl->nsteps;
 }
 
 /* A step's operation adds its result fields, and lets go what start() took. */
 static void finish_step(struct step *st)
 {
-    if (st->started && st->op->p->finish)
+    if (st->started && st->op->p->finish) {
+        st->finishing = true;
         st->op->p->finish(&st->call, st->completed);
+        st->finishing = false;
+    }
     st->started = false;
 }
 
@@ -559,12 +618,6 @@ bool request_step(struct request *r, uint64_t max_bytes)
             pl->err_step = (int)r->cur;
         goto ended;
     }
-    /* The operation may have stopped short for it: not a success. */
-    if (r->cancel && atomic_load_explicit(r->cancel, memory_order_relaxed)) {
-        snprintf(pl->err, sizeof(pl->err), "cancelled");
-        r->rc = WP_CANCELLED;
-        goto ended;
-    }
     r->done += n;
     if (r->done < r->req.length)
         return false;
@@ -578,9 +631,9 @@ bool request_step(struct request *r, uint64_t max_bytes)
     /* This step is through the range: the next one that runs starts over it. */
     st->completed = true;
     finish_step(st);
-    do
-        r->cur++;
-    while (r->cur < pl->nsteps && !op_maps(pl->steps[r->cur].op));
+    r->cur++;
+    if (!run_unmapped(r))
+        goto ended;
     if (r->cur < pl->nsteps) {
         r->done_before += r->done;
         r->done = 0;
@@ -641,8 +694,17 @@ char *request_answer(struct request *r)
                   req->request_id, req->operation, pl->host[0] ? pl->host : req->file_path,
                   req->length, wp_code_name(r->rc), r->rc ? ": " : "", r->rc ? pl->err : "",
                   ms_since(&r->t0));
-    if (r->rc == WP_OK && r->ended && result)
-        return wp_response_success(req->has_request_id, req->request_id, result);
+    if (r->rc == WP_OK && r->ended && result) {
+        char *line = wp_response_success(req->has_request_id, req->request_id, result);
+        /* A client reads at most a line of WP_MAX_LINE; a job's status
+         * wraps the response in a few more fields. */
+        if (!line || strlen(line) <= WP_MAX_LINE - 1024)
+            return line;
+        free(line);
+        return wp_response_error(req->has_request_id, req->request_id, WP_INTERNAL,
+                                 "the result is too large for a line of the protocol "
+                                 "(63 KiB)");
+    }
     json_object_put(result);
     if (r->rc == WP_OK && r->ended)
         return wp_response_error(req->has_request_id, req->request_id, WP_INTERNAL,

@@ -141,9 +141,18 @@ out:
     return obj;
 }
 
+static int check_utf8(json_object *obj, char *err, size_t errlen);
+
 json_object *wp_object_parse(const char *text, size_t len, char *err, size_t errlen)
 {
-    return parse_object(text, len, err, errlen);
+    json_object *o = parse_object(text, len, err, errlen);
+
+    /* As a request line is checked (json-c lets some invalid forms by). */
+    if (o && !wp_utf8_valid(text, len) && check_utf8(o, err, errlen) < 0) {
+        json_object_put(o);
+        return NULL;
+    }
+    return o;
 }
 
 bool wp_json_get_u64(json_object *obj, const char *key, uint64_t limit,

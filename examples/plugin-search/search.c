@@ -3,7 +3,8 @@
  * report where it is (winapi-plugin(3)).
  *
  *   params: "text" (the bytes of a string) or "hex" (hex digits), 1 to 256
- *           bytes; "max_offsets" (0 to 10000, default 100)
+ *           bytes; "max_offsets" (0 to 1000, default 100: a result must
+ *           fit in a line of the protocol)
  *   result: "pattern_bytes", "matches" (every occurrence, overlapping
  *           ones too) and "offsets" (the first max_offsets, as offsets in
  *           the buffer file, in order)
@@ -22,7 +23,7 @@
 #include <winapi/plugin.h>
 
 #define PATTERN_MAX 256
-#define OFFSETS_MAX 10000
+#define OFFSETS_MAX 1000
 #define OFFSETS_DEFAULT 100
 
 struct search {
@@ -81,8 +82,9 @@ static const char *read_max(struct winapi_plugin_call *c, struct search *s)
     if (n < 0)
         return NULL;
     v = strtoul(buf, &end, 10);
-    if (n == 0 || *end || buf[0] < '0' || buf[0] > '9' || v > OFFSETS_MAX)
-        return "params.max_offsets must be an integer from 0 to 10000";
+    if (n == 0 || (size_t)n >= sizeof(buf) || *end || buf[0] < '0' || buf[0] > '9' ||
+        v > OFFSETS_MAX)
+        return "params.max_offsets must be an integer from 0 to 1000";
     s->max_offsets = v;
     return NULL;
 }
@@ -161,7 +163,7 @@ static int run(struct winapi_plugin_call *c)
     for (size_t off = 0; off < len; off += 256 * 1024) {
         size_t n = len - off < 256 * 1024 ? len - off : 256 * 1024;
         if (c->cancelled(c))
-            return 0;
+            return -1;
         scan(c, s, p + off, len - off, n, c->offset + off);
         c->progress(c, off + n);
     }

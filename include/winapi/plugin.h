@@ -9,15 +9,23 @@
  *
  * How a request runs:
  *
- *   start(c)          once: check c->params, set c->state
+ *   start(c)          once, before the file is opened: check c->params,
+ *                     set c->state; quick (it may run on the thread that
+ *                     serves every connection)
  *   run(c)            for each part of the range, in order, once per pass;
  *                     parts are at most 1 MiB, so the host can answer others
  *                     between them and stop a cancelled request
- *   finish(c, done)   once, whenever start() succeeded: add results,
- *                     release c->state; done is 0 if the request did not
- *                     get through every pass (an error, a cancel, the
+ *   finish(c, done)   once, whenever start() returned 0: add results,
+ *                     release c->state; done is 0 if this operation did
+ *                     not get through every pass (an error, a cancel, the
  *                     client gone), which is when to put back what run()
- *                     changed
+ *                     changed.  In a chain, a step that got through is
+ *                     finished at once: a later step failing does not
+ *                     undo it (WINAPI_PLUGIN_CHAIN_LAST is for that).
+ *
+ * A run() that touches the range after the file shrank is left by a jump:
+ * take no lock and allocate nothing there that only its end releases.
+ * A result, as a line of the protocol, must fit in 64 KiB.
  *
  * One request's calls come one at a time, but not always on the same
  * thread; calls for other requests may run at the same time on others.
@@ -85,14 +93,16 @@ struct winapi_plugin_call {
     /* Bytes of this part done so far, for progress in a long part (the
      * host counts whole parts itself). */
     void (*progress)(struct winapi_plugin_call *c, uint64_t part_done);
-    /* Nonzero once the request is cancelled: stop early, return 0. */
+    /* Nonzero once the request is cancelled: stop early and return -1
+     * without set_error(); the request ends as cancelled. */
     int (*cancelled)(struct winapi_plugin_call *c);
     /* Merge a JSON object's members into the result (repeatable); 0, or -1
-     * if json is not an object or names operation, buffer_id,
-     * bytes_processed or status. */
+     * if json is not one object of valid UTF-8, is 64 KiB or more, or names
+     * operation, buffer_id, bytes_processed or status. */
     int (*set_result)(struct winapi_plugin_call *c, const char *json);
     /* End the request with an error; start() and run() then return -1.
-     * message is UTF-8, shown to the client as it is. */
+     * message is UTF-8, shown to the client as it is.  Not in finish(),
+     * which cannot fail. */
     void (*set_error)(struct winapi_plugin_call *c, enum winapi_plugin_error code,
                       const char *message);
     /* One member of params, for a plugin without a JSON parser: a string's
@@ -102,7 +112,8 @@ struct winapi_plugin_call {
     long (*param)(struct winapi_plugin_call *c, const char *name, char *buf,
                   unsigned long buflen);
     /* Call fn(arg), and return -1 instead of crashing if it touches the
-     * range after the file shrank (for finish() putting data back). */
+     * range after the file shrank (for finish() putting data back; run()
+     * is guarded already). */
     int (*guard)(struct winapi_plugin_call *c, void (*fn)(void *arg), void *arg);
 
     void *host;                 /* the host's own: do not touch */
@@ -112,8 +123,8 @@ struct winapi_plugin {
     uint32_t abi;               /* WINAPI_PLUGIN_ABI */
     const char *name;           /* [a-z0-9_], at most 63 characters */
     enum winapi_plugin_access access;
-    unsigned passes;            /* times run() goes over the range; 0 means 1 */
-    unsigned flags;             /* WINAPI_PLUGIN_CHAIN_LAST */
+    unsigned passes;            /* times run() goes over the range: 0 (once) to 16 */
+    unsigned flags;             /* WINAPI_PLUGIN_CHAIN_LAST; no other bit */
     const char *description;    /* one line, for people */
     /* 0, or -1 after set_error().  May be NULL. */
     int (*start)(struct winapi_plugin_call *c);
@@ -125,7 +136,9 @@ struct winapi_plugin {
 
 /* What a plugin exports:
  *     WINAPI_PLUGIN_EXPORT const struct winapi_plugin winapi_plugin_v1 = { ... };
+ * (declared here, so that C++ gives it C linkage too).
  */
+WINAPI_PLUGIN_EXPORT extern const struct winapi_plugin winapi_plugin_v1;
 
 #ifdef __cplusplus
 }
