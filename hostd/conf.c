@@ -35,6 +35,13 @@
 #define SERVICE_HELP ""
 #endif
 
+#ifdef _WIN32
+#define KEEP_MAPS_HELP "; while it is mapped,\n" \
+"                         Windows will not shrink it"
+#else
+#define KEEP_MAPS_HELP ""
+#endif
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -68,6 +75,9 @@ DRIVE_HELP
 "  --max-jobs N           async jobs kept at once; beyond, the first ended is\n"
 "                         forgotten, or busy if all work (default %d)\n"
 "  --job-ttl S            keep an ended async job's answer S seconds (default %d)\n"
+"  --keep-maps S          keep a file mapped S seconds after its last request,\n"
+"                         to serve the next without mapping it again\n"
+"                         (default %d; 0: never)" KEEP_MAPS_HELP "\n"
 "  --port-file FILE       write the port bound to FILE (useful with port 0)\n"
 "  --log-file FILE        append the log to FILE, each line with its time,\n"
 "                         instead of stderr or syslog\n"
@@ -81,7 +91,7 @@ SERVICE_HELP
             HOSTD_DEFAULT_LISTEN_ADDR, HOSTD_DEFAULT_PORT, HOSTD_DEFAULT_ALLOW,
             WP_DEFAULT_AUTOMOUNT_ROOT, HOSTD_DEFAULT_QUEUE, HOSTD_DEFAULT_MAX_CONNECTIONS,
             HOSTD_DEFAULT_HANDSHAKE_TIMEOUT, HOSTD_DEFAULT_IDLE_TIMEOUT,
-            HOSTD_DEFAULT_MAX_JOBS, HOSTD_DEFAULT_JOB_TTL);
+            HOSTD_DEFAULT_MAX_JOBS, HOSTD_DEFAULT_JOB_TTL, PLAT_KEEP_MAPS);
 }
 
 static int bad(const char *opt, const char *arg, const char *why)
@@ -192,7 +202,7 @@ static int parse_bytes(const char *opt, const char *arg, size_t *out)
 enum { OPT_LISTEN = 256, OPT_ALLOW, OPT_DRIVE, OPT_TOKEN, OPT_ROOT, OPT_THREADS,
        OPT_QUEUE, OPT_PORTFILE, OPT_FG, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
        OPT_MAXCONN, OPT_MAXPENDING, OPT_HANDSHAKE, OPT_IDLE, OPT_LOGFILE,
-       OPT_MAXJOBS, OPT_JOBTTL, OPT_KEY, OPT_PLUGIN };
+       OPT_MAXJOBS, OPT_JOBTTL, OPT_KEY, OPT_PLUGIN, OPT_KEEPMAPS };
 
 static const struct option options[] = {
     { "listen", required_argument, NULL, OPT_LISTEN },
@@ -201,6 +211,7 @@ static const struct option options[] = {
     { "token-file", required_argument, NULL, OPT_TOKEN },
     { "key-file", required_argument, NULL, OPT_KEY },
     { "plugin", required_argument, NULL, OPT_PLUGIN },
+    { "keep-maps", required_argument, NULL, OPT_KEEPMAPS },
     { "automount-root", required_argument, NULL, OPT_ROOT },
     { "threads", required_argument, NULL, OPT_THREADS },
     { "queue", required_argument, NULL, OPT_QUEUE },
@@ -248,6 +259,8 @@ static int parse_one(struct hostd_config *cfg, int opt, const char *arg)
         return parse_count("--max-jobs", arg, 1000000, &cfg->max_jobs);
     case OPT_JOBTTL:
         return parse_number("--job-ttl", arg, 0, 31536000, &cfg->job_ttl);
+    case OPT_KEEPMAPS:
+        return parse_number("--keep-maps", arg, 0, 3600, &cfg->keep_maps);
     case OPT_FG:       cfg->foreground = true; return 0;
     case OPT_VERBOSE:  cfg->verbose = true; return 0;
     case OPT_ROOT:
@@ -308,6 +321,7 @@ int config_parse(struct hostd_config *cfg, int argc, char **argv)
     cfg->idle_timeout = HOSTD_DEFAULT_IDLE_TIMEOUT;
     cfg->max_jobs = HOSTD_DEFAULT_MAX_JOBS;
     cfg->job_ttl = HOSTD_DEFAULT_JOB_TTL;
+    cfg->keep_maps = PLAT_KEEP_MAPS;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (opt == OPT_HELP) {
             usage(stdout);
@@ -324,6 +338,7 @@ int config_parse(struct hostd_config *cfg, int argc, char **argv)
         return bad("argument", argv[optind], "unexpected (see --help)");
     if (cfg->n_allow == 0)
         add_allow(cfg, HOSTD_DEFAULT_ALLOW);
+    plat_keep_maps(cfg->keep_maps);
     if (cfg->threads == 0)
         cfg->threads = plat_ncpu() < 2 ? 2 : plat_ncpu();
     /* Before detaching, which leaves the working directory. */

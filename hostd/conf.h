@@ -47,6 +47,7 @@ struct hostd_config {
     int idle_timeout;           /* seconds without a request in flight after an answer; 0: none */
     int max_jobs;               /* async jobs at once, ended ones included */
     int job_ttl;                /* seconds an ended async job is kept */
+    int keep_maps;              /* seconds a mapping is kept after use */
     bool foreground;
     bool verbose;
 };

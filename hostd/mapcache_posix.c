@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -36,6 +37,12 @@ struct mapcache_entry {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mapcache_entry *entries;
 static int n_entries;
+static _Atomic int idle = MAPCACHE_IDLE;
+
+void mapcache_set_idle(int seconds)
+{
+    idle = seconds;
+}
 
 static time_t now(void)
 {
@@ -145,12 +152,12 @@ struct mapcache_entry *mapcache_get(int fd, const struct stat *st,
     pthread_mutex_lock(&lock);
     if (n_entries >= MAPCACHE_MAX && (victim = lru_idle_locked()))
         retire_locked(victim);
-    if (n_entries < MAPCACHE_MAX) {
+    if (idle > 0 && n_entries < MAPCACHE_MAX) {
         e->next = entries;
         entries = e;
         n_entries++;
     } else {
-        e->dead = true;                 /* every slot busy: use once, then free */
+        e->dead = true;                 /* not kept, or every slot busy: use once */
     }
     pthread_mutex_unlock(&lock);
     *base = e->base;
@@ -201,7 +208,7 @@ void mapcache_sweep(void)
         next = e->next;
         if (e->refs > 0)
             continue;
-        if (t - e->last_used >= MAPCACHE_IDLE || fstat(e->fd, &st) < 0 ||
+        if (t - e->last_used >= idle || fstat(e->fd, &st) < 0 ||
             st.st_nlink == 0 || st.st_size != e->size)
             retire_locked(e);
     }

@@ -19,10 +19,9 @@
  * file's current bytes.
  *
  * An entry is dropped when the file is unlinked, resized or unused for
- * MAPCACHE_IDLE seconds (checked once a second by mapcache_sweep, so a
+ * --keep-maps seconds (default MAPCACHE_IDLE) (checked once a second by mapcache_sweep, so a
  * freed buffer's pages are released within a second), when its memory
- * faulted, or when the cache is full.  Windows needs none of this: a
- * mapped file cannot be deleted there, so it must not be kept mapped.
+ * faulted, or when the cache is full.  mapcache_win32.h is Windows' own.
  *
  * All functions are thread-safe.
  */
@@ -34,8 +33,10 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "plat.h"
+
 #define MAPCACHE_MAX 32
-#define MAPCACHE_IDLE 10
+#define MAPCACHE_IDLE PLAT_KEEP_MAPS
 
 struct mapcache_entry;
 
@@ -70,6 +71,8 @@ struct mapcache_entry *mapcache_find(const struct stat *st, const struct mapcach
                                      bool write, int *fd);
 /* Drop the reference; faulted: the mapping must not be used again. */
 void mapcache_put(struct mapcache_entry *e, bool faulted);
+/* Seconds an entry is kept after its last use (0: not kept). */
+void mapcache_set_idle(int seconds);
 /* Release entries whose file is gone, resized or idle. */
 void mapcache_sweep(void);
 /* Release everything (at exit). */

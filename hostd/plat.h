@@ -136,6 +136,13 @@ void plat_map_ready(plat_map *m, uint64_t off, uint64_t len);
 int plat_guard(void (*fn)(void *), void *arg);
 
 /*
+ * Seconds a file's mapping is kept after its last request (0: not kept);
+ * by default PLAT_KEEP_MAPS.
+ */
+void plat_keep_maps(int seconds);
+#define PLAT_KEEP_MAPS 10
+
+/*
  * A shared library (a plugin): opened with everything resolved now, or
  * NULL with the reason in err.  A path without a directory is taken in the
  * current one, never searched for.

@@ -599,15 +599,23 @@ void plat_unmap(plat_map *m)
 int plat_guard(void (*fn)(void *), void *arg)
 {
     sigjmp_buf jb;
+    /* Guards nest (a plugin's guard() inside run()): the outer one is back
+     * in force on the way out. */
+    sigjmp_buf *volatile outer = guard_jmp;
 
     if (sigsetjmp(jb, 0)) {
-        guard_jmp = NULL;
+        guard_jmp = outer;
         return -1;
     }
     guard_jmp = &jb;
     fn(arg);
-    guard_jmp = NULL;
+    guard_jmp = outer;
     return 0;
+}
+
+void plat_keep_maps(int seconds)
+{
+    mapcache_set_idle(seconds);
 }
 
 /* ---- shared libraries -------------------------------------------------- */

@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mapcache_win32.h"
 #include "plat.h"
 #include "plat_win32.h"
 #include "wp_path.h"
@@ -57,6 +58,7 @@
 
 struct plat_file {
     HANDLE h;
+    uint64_t size;          /* as it was opened */
 };
 
 static HANDLE stop_event;
@@ -153,6 +155,7 @@ int plat_init(char *err, size_t errlen)
     /* No "insert a disk" dialogs from a daemon. */
     SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOOPENFILEERRORBOX);
     setvbuf(stderr, NULL, _IONBF, 0);
+    atexit(mapcache_clear);
     return 0;
 }
 
@@ -162,9 +165,11 @@ int plat_detach(void)
     return 0;
 }
 
+/* Waits in one-second steps, releasing on each the views of freed buffers. */
 void plat_wait_for_stop(void)
 {
-    WaitForSingleObject(stop_event, INFINITE);
+    while (WaitForSingleObject(stop_event, 1000) == WAIT_TIMEOUT)
+        mapcache_sweep();
 }
 
 void plat_win32_stop(void)
@@ -182,14 +187,17 @@ int plat_ncpu(void)
 int plat_guard(void (*fn)(void *), void *arg)
 {
     void *jb[5];
+    /* Guards nest (a plugin's guard() inside run()): the outer one is back
+     * in force on the way out. */
+    void *volatile outer = TlsGetValue(guard_tls);
 
     if (__builtin_setjmp(jb)) {
-        TlsSetValue(guard_tls, NULL);
+        TlsSetValue(guard_tls, outer);
         return -1;
     }
     TlsSetValue(guard_tls, jb);
     fn(arg);
-    TlsSetValue(guard_tls, NULL);
+    TlsSetValue(guard_tls, outer);
     return 0;
 }
 
@@ -595,6 +603,7 @@ wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
         return WP_INTERNAL;
     }
     (*f)->h = h;
+    (*f)->size = *size;
     return WP_OK;
 }
 
@@ -608,37 +617,25 @@ void plat_file_close(plat_file *f)
 
 /* ---- mappings ---------------------------------------------------------- */
 
-wp_code plat_map_file(plat_file *f, uint64_t off, uint64_t len, bool write,
-                      plat_map *m, char *err, size_t errlen)
+/* A view of the range alone, for this request (priv NULL). */
+static wp_code map_range(plat_file *f, uint64_t off, uint64_t len, bool write,
+                         plat_map *m, char *err, size_t errlen)
 {
     SYSTEM_INFO si;
     uint64_t aoff;
-    LARGE_INTEGER now;
     HANDLE sec;
     char why[256];
 
     GetSystemInfo(&si);
     aoff = off - off % si.dwAllocationGranularity;
-    m->base = NULL;
-    m->priv = NULL;
-    m->faulted = false;
-    m->len = (size_t)(len + (off - aoff));
-    /* Size 0: the file's own.  Any other would grow a writable file. */
     sec = CreateFileMappingW(f->h, NULL, write ? PAGE_READWRITE : PAGE_READONLY, 0, 0, NULL);
     if (!sec) {
         plat_win32_error(GetLastError(), why, sizeof(why));
         snprintf(err, errlen, "CreateFileMapping: %s", why);
         return WP_IO_ERROR;
     }
-    /* From now on Windows refuses to shrink the file (ERROR_USER_MAPPED_FILE);
-     * it must not have shrunk since it was opened. */
-    if (!GetFileSizeEx(f->h, &now) || (uint64_t)now.QuadPart < off + len) {
-        CloseHandle(sec);
-        snprintf(err, errlen, "the file shrank to %lld bytes", (long long)now.QuadPart);
-        return WP_IO_ERROR;
-    }
     m->base = MapViewOfFile(sec, write ? FILE_MAP_WRITE : FILE_MAP_READ,
-                            (DWORD)(aoff >> 32), (DWORD)aoff, m->len);
+                            (DWORD)(aoff >> 32), (DWORD)aoff, (SIZE_T)(len + (off - aoff)));
     if (!m->base)
         plat_win32_error(GetLastError(), why, sizeof(why));
     CloseHandle(sec);       /* the view keeps the section */
@@ -646,13 +643,35 @@ wp_code plat_map_file(plat_file *f, uint64_t off, uint64_t len, bool write,
         snprintf(err, errlen, "MapViewOfFile: %s", why);
         return WP_IO_ERROR;
     }
+    m->priv = NULL;
     m->addr = (char *)m->base + (off - aoff);
+    return WP_OK;
+}
+
+wp_code plat_map_file(plat_file *f, uint64_t off, uint64_t len, bool write,
+                      plat_map *m, char *err, size_t errlen)
+{
+    void *base;
+
+    /* A view of the whole file, kept for the next request (mapcache_win32.h);
+     * where the address space has no room for all of it (a huge file under
+     * Wine), the range alone.  From now on Windows refuses to shrink the
+     * file (ERROR_USER_MAPPED_FILE); a view of the size it was opened with
+     * fails if it shrank since. */
+    m->faulted = false;
+    m->len = (size_t)len;
+    m->priv = mapcache_get(f->h, f->size, write, &base, err, errlen);
+    if (!m->priv)
+        return map_range(f, off, len, write, m, err, errlen);
+    m->base = base;
+    m->addr = (char *)base + off;
     return WP_OK;
 }
 
 void plat_map_ready(plat_map *m, uint64_t off, uint64_t len)
 {
-    /* Windows faults pages in by clusters already; nothing to gain. */
+    /* Windows faults pages in by clusters already; under Wine, locking a
+     * part to bring its pages in costs more than the faults. */
     (void)m;
     (void)off;
     (void)len;
@@ -660,9 +679,17 @@ void plat_map_ready(plat_map *m, uint64_t off, uint64_t len)
 
 void plat_unmap(plat_map *m)
 {
-    if (m->base)
+    if (m->priv)
+        mapcache_put(m->priv, m->faulted);
+    else if (m->base)
         UnmapViewOfFile(m->base);
+    m->priv = NULL;
     m->base = NULL;
+}
+
+void plat_keep_maps(int seconds)
+{
+    mapcache_set_idle(seconds);
 }
 
 /* ---- shared libraries -------------------------------------------------- */
@@ -678,8 +705,13 @@ void *plat_lib_open(const char *path, char *err, size_t errlen)
     }
     /* A full path: LoadLibrary searches for a bare name, and the DLL's own
      * directory is searched for what it needs in turn. */
-    if (!GetFullPathNameW(w, (DWORD)(sizeof(full) / sizeof(full[0])), full, NULL)) {
-        plat_win32_error(GetLastError(), err, errlen);
+    DWORD n = GetFullPathNameW(w, (DWORD)(sizeof(full) / sizeof(full[0])), full, NULL);
+
+    if (n == 0 || n >= sizeof(full) / sizeof(full[0])) {
+        if (n == 0)
+            plat_win32_error(GetLastError(), err, errlen);
+        else
+            snprintf(err, errlen, "path too long");
         return NULL;
     }
     lib = LoadLibraryExW(full, NULL, LOAD_WITH_ALTERED_SEARCH_PATH);

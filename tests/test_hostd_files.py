@@ -3,16 +3,21 @@
 afresh on every request: replaced, linked, turned into a link, a FIFO or
 a directory, resized -- the answer is about what the name holds now.
 
-The POSIX host keeps a file's descriptor and mapping between requests and
-skips the open when the name still holds that file unchanged (mapcache);
-these are the changes that must end that.  Run by run-test.sh (WINAPI_PORT,
-WINAPI_BACKING_DIR: the guest's view of C:\\temp, a local directory here).
+Both hosts keep a file's mapping between requests (the POSIX host its
+descriptor too, skipping the open when the name still holds that file
+unchanged; the Windows host its view); these are the changes that must end
+that.  And the mapping goes: with --keep-maps 1 a removed buffer is no
+longer mapped by the daemon's process two seconds later, with --keep-maps 0
+not after the answer.  Run by run-test.sh (WINAPI_PORT, WINAPI_BACKING_DIR:
+the guest's view of C:\\temp, a local directory here).
 """
 import hashlib
 import json
 import os
 import socket
+import subprocess
 import sys
+import time
 
 PORT = int(os.environ["WINAPI_PORT"])
 BACKING = os.environ["WINAPI_BACKING_DIR"]
@@ -21,8 +26,8 @@ failures = []
 
 
 class Conn:
-    def __init__(self):
-        self.s = socket.create_connection(("127.0.0.1", PORT), timeout=30)
+    def __init__(self, port=PORT):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
         self.f = self.s.makefile("rb")
         self.id = 0
 
@@ -60,7 +65,50 @@ def write(path, data):
     os.replace(tmp, path)
 
 
+def mapped(pid, name):
+    """Whether process pid maps a file called name (removed or not)."""
+    with open("/proc/%s/maps" % pid) as f:
+        return any(line.split("/")[-1].split(" ")[0].strip() == name for line in f)
+
+
+def keep_maps():
+    """--keep-maps: how long a freed buffer stays mapped by the daemon."""
+    hostd_sh = os.path.join(os.environ["top_srcdir"], "tests", "hostd.sh")
+    for keep in (1, 0):
+        state = os.path.join(os.environ["WINAPI_TEST_WORK"], "hostd-keep%d" % keep)
+        r = subprocess.run(["sh", hostd_sh, "start", state, "--keep-maps", str(keep)],
+                           capture_output=True, text=True, cwd="/")
+        if r.returncode != 0:
+            failures.append("a daemon with --keep-maps %d: %s" % (keep, r.stderr))
+            continue
+        try:
+            with open(os.path.join(state, "pid")) as f:
+                pid = f.read().strip()
+            c = Conn(int(r.stdout))
+            name = "kept-%d" % keep
+            path = os.path.join(BACKING, name)
+            write(path, os.urandom(1 << 20))
+            expect("--keep-maps %d: a request" % keep, sha256(c, path, 1 << 20), "success")
+            if keep:
+                if not mapped(pid, name):
+                    failures.append("--keep-maps 1: not kept after the answer")
+                os.unlink(path)
+                deadline = time.monotonic() + 5
+                while mapped(pid, name) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                if mapped(pid, name):
+                    failures.append("--keep-maps 1: a removed buffer still mapped after 5 s")
+            else:
+                if mapped(pid, name):
+                    failures.append("--keep-maps 0: still mapped after the answer")
+                os.unlink(path)
+            c.s.close()
+        finally:
+            subprocess.run(["sh", hostd_sh, "stop", state], cwd="/")
+
+
 def main():
+    keep_maps()
     c = Conn()
     size = 65536
     path = os.path.join(BACKING, "seen-before")

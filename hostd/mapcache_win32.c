@@ -1,0 +1,204 @@
+/*
+ * mapcache_win32.c - views kept between requests (see mapcache_win32.h).
+ *
+ * A short list under one lock, as on POSIX: at most MAPCACHE_MAX entries,
+ * searched linearly.
+ */
+#include "config.h"
+
+#ifndef _WIN32_WINNT
+#define _WIN32_WINNT 0x0601     /* GetFileInformationByHandleEx, SRW locks */
+#endif
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "mapcache_win32.h"
+#include "plat_win32.h"
+
+struct mapcache_entry {
+    DWORD volume;
+    DWORD index_high, index_low;
+    uint64_t size;
+    bool write;
+    bool dead;              /* never hand out again; free at last put */
+    HANDLE h;               /* a duplicate, to notice a delete or a resize */
+    void *base;
+    int refs;
+    ULONGLONG last_used;    /* GetTickCount64 */
+    struct mapcache_entry *next;
+};
+
+static SRWLOCK lock = SRWLOCK_INIT;
+static struct mapcache_entry *entries;
+static int n_entries;
+static volatile LONG idle_ms = MAPCACHE_IDLE * 1000;
+
+void mapcache_set_idle(int seconds)
+{
+    InterlockedExchange(&idle_ms, (LONG)seconds * 1000);
+}
+
+static void entry_free(struct mapcache_entry *e)
+{
+    UnmapViewOfFile(e->base);
+    CloseHandle(e->h);
+    free(e);
+}
+
+/* Unlink e from the list (lock held); free it now if unused, else at put. */
+static void retire_locked(struct mapcache_entry *e)
+{
+    for (struct mapcache_entry **pp = &entries; *pp; pp = &(*pp)->next)
+        if (*pp == e) {
+            *pp = e->next;
+            n_entries--;
+            break;
+        }
+    e->dead = true;
+    if (e->refs == 0)
+        entry_free(e);
+}
+
+static struct mapcache_entry *lru_idle_locked(void)
+{
+    struct mapcache_entry *best = NULL;
+
+    for (struct mapcache_entry *e = entries; e; e = e->next)
+        if (e->refs == 0 && (!best || e->last_used < best->last_used))
+            best = e;
+    return best;
+}
+
+static struct mapcache_entry *entry_new(HANDLE h, const BY_HANDLE_FILE_INFORMATION *fi,
+                                        uint64_t size, bool write, char *err, size_t errlen)
+{
+    struct mapcache_entry *e = calloc(1, sizeof(*e));
+    HANDLE sec, self = GetCurrentProcess();
+    char why[256];
+
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (!DuplicateHandle(self, h, self, &e->h, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
+        plat_win32_error(GetLastError(), why, sizeof(why));
+        snprintf(err, errlen, "DuplicateHandle: %s", why);
+        free(e);
+        return NULL;
+    }
+    /* Size 0: the file's own.  Any other would grow a writable file. */
+    sec = CreateFileMappingW(h, NULL, write ? PAGE_READWRITE : PAGE_READONLY, 0, 0, NULL);
+    if (!sec) {
+        plat_win32_error(GetLastError(), why, sizeof(why));
+        snprintf(err, errlen, "CreateFileMapping: %s", why);
+        goto fail;
+    }
+    e->base = MapViewOfFile(sec, write ? FILE_MAP_WRITE : FILE_MAP_READ, 0, 0, (SIZE_T)size);
+    if (!e->base)
+        plat_win32_error(GetLastError(), why, sizeof(why));
+    CloseHandle(sec);       /* the view keeps the section */
+    if (!e->base) {
+        snprintf(err, errlen, "MapViewOfFile: %s", why);
+        goto fail;
+    }
+    e->volume = fi->dwVolumeSerialNumber;
+    e->index_high = fi->nFileIndexHigh;
+    e->index_low = fi->nFileIndexLow;
+    e->size = size;
+    e->write = write;
+    e->refs = 1;
+    return e;
+fail:
+    CloseHandle(e->h);
+    free(e);
+    return NULL;
+}
+
+struct mapcache_entry *mapcache_get(HANDLE h, uint64_t size, bool write, void **base,
+                                    char *err, size_t errlen)
+{
+    BY_HANDLE_FILE_INFORMATION fi;
+    struct mapcache_entry *e, *victim;
+    char why[256];
+
+    if (!GetFileInformationByHandle(h, &fi)) {
+        plat_win32_error(GetLastError(), why, sizeof(why));
+        snprintf(err, errlen, "GetFileInformationByHandle: %s", why);
+        return NULL;
+    }
+    AcquireSRWLockExclusive(&lock);
+    for (e = entries; e; e = e->next)
+        if (e->volume == fi.dwVolumeSerialNumber && e->index_high == fi.nFileIndexHigh &&
+            e->index_low == fi.nFileIndexLow && e->write == write) {
+            if (e->size == size) {
+                e->refs++;
+                ReleaseSRWLockExclusive(&lock);
+                *base = e->base;
+                return e;
+            }
+            retire_locked(e);           /* resized: its view is stale */
+            break;
+        }
+    ReleaseSRWLockExclusive(&lock);
+
+    /* Mapped outside the lock: a large view must not hold up other requests. */
+    e = entry_new(h, &fi, size, write, err, errlen);
+    if (!e)
+        return NULL;
+    AcquireSRWLockExclusive(&lock);
+    if (n_entries >= MAPCACHE_MAX && (victim = lru_idle_locked()))
+        retire_locked(victim);
+    if (idle_ms > 0 && n_entries < MAPCACHE_MAX) {
+        e->next = entries;
+        entries = e;
+        n_entries++;
+    } else {
+        e->dead = true;                 /* not kept: use once, then free */
+    }
+    ReleaseSRWLockExclusive(&lock);
+    *base = e->base;
+    return e;
+}
+
+void mapcache_put(struct mapcache_entry *e, bool faulted)
+{
+    AcquireSRWLockExclusive(&lock);
+    e->last_used = GetTickCount64();
+    if (faulted && !e->dead)
+        retire_locked(e);
+    if (--e->refs == 0 && e->dead)
+        entry_free(e);
+    ReleaseSRWLockExclusive(&lock);
+}
+
+/* The file is gone, going, or no longer the size of the view. */
+static bool changed(const struct mapcache_entry *e)
+{
+    FILE_STANDARD_INFO si;
+
+    return !GetFileInformationByHandleEx(e->h, FileStandardInfo, &si, sizeof(si)) ||
+           si.DeletePending || si.NumberOfLinks == 0 ||
+           (uint64_t)si.EndOfFile.QuadPart != e->size;
+}
+
+void mapcache_sweep(void)
+{
+    ULONGLONG t = GetTickCount64();
+    struct mapcache_entry *e, *next;
+
+    AcquireSRWLockExclusive(&lock);
+    for (e = entries; e; e = next) {
+        next = e->next;
+        if (e->refs == 0 && (t - e->last_used >= (ULONGLONG)idle_ms || changed(e)))
+            retire_locked(e);
+    }
+    ReleaseSRWLockExclusive(&lock);
+}
+
+void mapcache_clear(void)
+{
+    AcquireSRWLockExclusive(&lock);
+    while (entries)
+        retire_locked(entries);
+    ReleaseSRWLockExclusive(&lock);
+}
