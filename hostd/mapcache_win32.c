@@ -11,13 +11,15 @@
 #endif
 #include <stdio.h>
 #include <stdlib.h>
+#include <wchar.h>
+#include <winternl.h>
 
 #include "mapcache_win32.h"
 #include "plat_win32.h"
 
 struct mapcache_entry {
-    DWORD volume;
-    DWORD index_high, index_low;
+    wchar_t *final;
+    LONGLONG index;
     uint64_t size;
     bool write;
     bool dead;              /* never hand out again; free at last put */
@@ -42,6 +44,7 @@ static void entry_free(struct mapcache_entry *e)
 {
     UnmapViewOfFile(e->base);
     CloseHandle(e->h);
+    free(e->final);
     free(e);
 }
 
@@ -69,20 +72,22 @@ static struct mapcache_entry *lru_idle_locked(void)
     return best;
 }
 
-static struct mapcache_entry *entry_new(HANDLE h, const BY_HANDLE_FILE_INFORMATION *fi,
+static struct mapcache_entry *entry_new(HANDLE h, const wchar_t *final, LONGLONG index,
                                         uint64_t size, bool write, char *err, size_t errlen)
 {
     struct mapcache_entry *e = calloc(1, sizeof(*e));
     HANDLE sec, self = GetCurrentProcess();
     char why[256];
 
-    if (!e) {
+    if (!e || !(e->final = wcsdup(final))) {
+        free(e);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     if (!DuplicateHandle(self, h, self, &e->h, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
         plat_win32_error(GetLastError(), why, sizeof(why));
         snprintf(err, errlen, "DuplicateHandle: %s", why);
+        free(e->final);
         free(e);
         return NULL;
     }
@@ -101,35 +106,34 @@ static struct mapcache_entry *entry_new(HANDLE h, const BY_HANDLE_FILE_INFORMATI
         snprintf(err, errlen, "MapViewOfFile: %s", why);
         goto fail;
     }
-    e->volume = fi->dwVolumeSerialNumber;
-    e->index_high = fi->nFileIndexHigh;
-    e->index_low = fi->nFileIndexLow;
+    e->index = index;
     e->size = size;
     e->write = write;
     e->refs = 1;
     return e;
 fail:
     CloseHandle(e->h);
+    free(e->final);
     free(e);
     return NULL;
 }
 
-struct mapcache_entry *mapcache_get(HANDLE h, uint64_t size, bool write, void **base,
-                                    char *err, size_t errlen)
+struct mapcache_entry *mapcache_get(HANDLE h, const wchar_t *final, uint64_t size,
+                                    bool write, void **base, char *err, size_t errlen)
 {
-    BY_HANDLE_FILE_INFORMATION fi;
+    IO_STATUS_BLOCK io;
+    FILE_INTERNAL_INFORMATION ii;
     struct mapcache_entry *e, *victim;
-    char why[256];
+    NTSTATUS st = NtQueryInformationFile(h, &io, &ii, sizeof(ii), FileInternalInformation);
 
-    if (!GetFileInformationByHandle(h, &fi)) {
-        plat_win32_error(GetLastError(), why, sizeof(why));
-        snprintf(err, errlen, "GetFileInformationByHandle: %s", why);
+    if (st != 0) {
+        snprintf(err, errlen, "cannot tell the file's index (status 0x%lx)", (unsigned long)st);
         return NULL;
     }
     AcquireSRWLockExclusive(&lock);
     for (e = entries; e; e = e->next)
-        if (e->volume == fi.dwVolumeSerialNumber && e->index_high == fi.nFileIndexHigh &&
-            e->index_low == fi.nFileIndexLow && e->write == write) {
+        if (e->index == ii.IndexNumber.QuadPart && e->write == write &&
+            wcscmp(e->final, final) == 0) {
             if (e->size == size) {
                 e->refs++;
                 ReleaseSRWLockExclusive(&lock);
@@ -142,7 +146,7 @@ struct mapcache_entry *mapcache_get(HANDLE h, uint64_t size, bool write, void **
     ReleaseSRWLockExclusive(&lock);
 
     /* Mapped outside the lock: a large view must not hold up other requests. */
-    e = entry_new(h, &fi, size, write, err, errlen);
+    e = entry_new(h, final, ii.IndexNumber.QuadPart, size, write, err, errlen);
     if (!e)
         return NULL;
     AcquireSRWLockExclusive(&lock);

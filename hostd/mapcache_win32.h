@@ -5,9 +5,11 @@
  * under Wine here that is a quarter of what `process` of 1 GiB costs.  As
  * the POSIX host does (mapcache_posix.h), a view of the whole file is kept
  * after a request and used again when the same file comes back: the same
- * volume and file index, the same size, the same access.  Every request
- * still opens and checks the file by its name (plat_file_open); only the
- * view is reused, found through the handle just opened and checked.
+ * final path and file index, the same size, the same access (a final path
+ * names one volume; the volume's serial number would cost Wine a volume
+ * query of 0.7 ms).  Every request still opens and checks the file by its
+ * name (plat_file_open); only the view is reused, found through the
+ * handle just opened and checked.
  *
  * A view is kept --keep-maps seconds (default MAPCACHE_IDLE) after the
  * file's last request, and dropped when the file is deleted (its links
@@ -33,12 +35,13 @@
 struct mapcache_entry;
 
 /*
- * A view of the whole file h (size bytes, opened for write or not), from
- * the cache or new.  Returns the entry, holding a reference, with the
+ * A view of the whole file h (size bytes, opened for write or not, whose
+ * final path, as GetFinalPathNameByHandleW gives it, is final), from the
+ * cache or new.  Returns the entry, holding a reference, with the
  * view's address in *base; NULL with the reason in err.
  */
-struct mapcache_entry *mapcache_get(HANDLE h, uint64_t size, bool write, void **base,
-                                    char *err, size_t errlen);
+struct mapcache_entry *mapcache_get(HANDLE h, const wchar_t *final, uint64_t size,
+                                    bool write, void **base, char *err, size_t errlen);
 /* Drop the reference; faulted: the view must not be used again. */
 void mapcache_put(struct mapcache_entry *e, bool faulted);
 /* Seconds a view is kept after its last use (0: not kept). */

@@ -15,7 +15,7 @@
  *
  * How a file is opened beneath an allowed root (plat_file_open):
  *  1. the root is opened, following links (it is configuration), and its
- *     final path is taken;
+ *     final path is taken (at most once a second: root_seen);
  *  2. every directory below it is opened with FILE_FLAG_OPEN_REPARSE_POINT
  *     and refused if it is a reparse point (symlink, junction, mount point)
  *     or not a directory.  It stays open without FILE_SHARE_DELETE, so it
@@ -59,6 +59,7 @@
 struct plat_file {
     HANDLE h;
     uint64_t size;          /* as it was opened */
+    wchar_t final[FINAL_MAX];   /* its final path, checked */
 };
 
 static HANDLE stop_event;
@@ -406,6 +407,53 @@ static bool walk_append(struct walk *w, const char *comp)
     return true;
 }
 
+/*
+ * The allowed roots' final paths, looked up again at most once a second:
+ * opening a root and asking where it is costs three round trips to the
+ * Wine server, a third of what a small request costs there.  Safe because
+ * the file's own final path must still be under the root's as seen within
+ * the second; a root moved or replaced is followed within a second, as on
+ * POSIX.  Keyed by the configuration's string for the root.
+ */
+#define ROOTS_SEEN 32
+static struct {
+    const char *root;
+    ULONGLONG at;               /* GetTickCount64 */
+    wchar_t final[FINAL_MAX];
+} roots_seen[ROOTS_SEEN];
+static SRWLOCK roots_lock = SRWLOCK_INIT;
+
+static bool root_seen(const char *root, wchar_t final[FINAL_MAX])
+{
+    ULONGLONG now = GetTickCount64();
+    bool found = false;
+
+    AcquireSRWLockShared(&roots_lock);
+    for (int i = 0; i < ROOTS_SEEN && roots_seen[i].root; i++)
+        if (roots_seen[i].root == root && now - roots_seen[i].at < 1000) {
+            wcscpy(final, roots_seen[i].final);
+            found = true;
+            break;
+        }
+    ReleaseSRWLockShared(&roots_lock);
+    return found;
+}
+
+static void root_saw(const char *root, const wchar_t *final)
+{
+    int i;
+
+    AcquireSRWLockExclusive(&roots_lock);
+    for (i = 0; i < ROOTS_SEEN && roots_seen[i].root && roots_seen[i].root != root; i++)
+        continue;
+    if (i < ROOTS_SEEN) {
+        roots_seen[i].root = root;
+        roots_seen[i].at = GetTickCount64();
+        wcscpy(roots_seen[i].final, final);
+    }
+    ReleaseSRWLockExclusive(&roots_lock);
+}
+
 static wp_code walk_root(struct walk *w, const char *root, char *err, size_t errlen)
 {
     HANDLE h;
@@ -415,6 +463,8 @@ static wp_code walk_root(struct walk *w, const char *root, char *err, size_t err
         snprintf(err, errlen, "%s: not a usable path", root);
         return WP_PATH_NOT_ALLOWED;
     }
+    if (root_seen(root, w->root_final))
+        return WP_OK;
     /* The root may itself be a link or junction: follow it. */
     h = CreateFileW(w->path, FILE_READ_ATTRIBUTES, SHARE_PIN, NULL, OPEN_EXISTING,
                     FILE_FLAG_BACKUP_SEMANTICS, NULL);
@@ -425,13 +475,38 @@ static wp_code walk_root(struct walk *w, const char *root, char *err, size_t err
         snprintf(err, errlen, "%s: cannot tell where the allowed root is", root);
         return WP_IO_ERROR;
     }
+    root_saw(root, w->root_final);
     return WP_OK;
+}
+
+/*
+ * A handle's attributes, links and size.  Not GetFileInformationByHandle,
+ * which also fetches the volume's serial number: a volume query that costs
+ * Wine 0.7 ms on every call, most of what a small request cost there.
+ */
+static bool file_info(HANDLE h, DWORD *attrs, DWORD *links, uint64_t *size)
+{
+    FILE_BASIC_INFO b;
+    FILE_STANDARD_INFO s;
+
+    if (!GetFileInformationByHandleEx(h, FileBasicInfo, &b, sizeof(b)))
+        return false;
+    *attrs = b.FileAttributes;
+    if (!links && !size)
+        return true;
+    if (!GetFileInformationByHandleEx(h, FileStandardInfo, &s, sizeof(s)))
+        return false;
+    if (links)
+        *links = s.NumberOfLinks;
+    if (size)
+        *size = (uint64_t)s.EndOfFile.QuadPart;
+    return true;
 }
 
 /* A directory below the root: no reparse point, and pinned. */
 static wp_code walk_dir(struct walk *w, const char *comp, char *err, size_t errlen)
 {
-    BY_HANDLE_FILE_INFORMATION bi;
+    DWORD attrs;
     HANDLE h;
 
     if (w->ndirs > MAX_DEPTH || !walk_append(w, comp)) {
@@ -443,13 +518,13 @@ static wp_code walk_dir(struct walk *w, const char *comp, char *err, size_t errl
     if (h == INVALID_HANDLE_VALUE)
         return open_error(GetLastError(), comp, err, errlen);
     w->dirs[w->ndirs++] = h;
-    if (!GetFileInformationByHandle(h, &bi))
+    if (!file_info(h, &attrs, NULL, NULL))
         return open_error(GetLastError(), comp, err, errlen);
-    if (bi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+    if (attrs & FILE_ATTRIBUTE_REPARSE_POINT) {
         snprintf(err, errlen, "%s: is a reparse point (symbolic link or junction)", comp);
         return WP_PATH_NOT_ALLOWED;
     }
-    if (!(bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
+    if (!(attrs & FILE_ATTRIBUTE_DIRECTORY)) {
         snprintf(err, errlen, "%s: not a directory", comp);
         return WP_PATH_NOT_ALLOWED;
     }
@@ -460,7 +535,7 @@ static wp_code walk_dir(struct walk *w, const char *comp, char *err, size_t errl
 static wp_code leaf_open_error(const wchar_t *path, DWORD e, const char *name,
                                char *err, size_t errlen)
 {
-    BY_HANDLE_FILE_INFORMATION bi;
+    DWORD attrs;
     HANDLE h;
     bool dir = false;
 
@@ -468,8 +543,7 @@ static wp_code leaf_open_error(const wchar_t *path, DWORD e, const char *name,
         h = CreateFileW(path, FILE_READ_ATTRIBUTES, SHARE_ALL, NULL, OPEN_EXISTING,
                         FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
         if (h != INVALID_HANDLE_VALUE) {
-            dir = GetFileInformationByHandle(h, &bi) &&
-                  (bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY);
+            dir = file_info(h, &attrs, NULL, NULL) && (attrs & FILE_ATTRIBUTE_DIRECTORY);
             CloseHandle(h);
         }
     }
@@ -484,36 +558,35 @@ static wp_code leaf_open_error(const wchar_t *path, DWORD e, const char *name,
 static wp_code check_leaf(HANDLE h, const char *name, uint64_t *size,
                           char *err, size_t errlen)
 {
-    BY_HANDLE_FILE_INFORMATION bi;
+    DWORD attrs, links;
 
     if (GetFileType(h) != FILE_TYPE_DISK) {
         snprintf(err, errlen, "%s: not a regular file", name);
         return WP_PATH_NOT_ALLOWED;
     }
-    if (!GetFileInformationByHandle(h, &bi))
+    if (!file_info(h, &attrs, &links, size))
         return open_error(GetLastError(), name, err, errlen);
-    if (bi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+    if (attrs & FILE_ATTRIBUTE_REPARSE_POINT) {
         snprintf(err, errlen, "%s: is a reparse point (symbolic link or junction)", name);
         return WP_PATH_NOT_ALLOWED;
     }
-    if (bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
+    if (attrs & FILE_ATTRIBUTE_DIRECTORY) {
         snprintf(err, errlen, "%s: not a regular file", name);
         return WP_PATH_NOT_ALLOWED;
     }
     /* A hard link is a link too: it could name a file outside the root. */
-    if (bi.nNumberOfLinks > 1) {
+    if (links > 1) {
         snprintf(err, errlen, "%s: has other hard links", name);
         return WP_PATH_NOT_ALLOWED;
     }
-    *size = ((uint64_t)bi.nFileSizeHigh << 32) | bi.nFileSizeLow;
     return WP_OK;
 }
 
 /* The file is where it was asked for: root's final path, then rel exactly. */
 static wp_code check_final(HANDLE h, const wchar_t *root_final, const char *rel,
-                           char *err, size_t errlen)
+                           wchar_t got[FINAL_MAX], char *err, size_t errlen)
 {
-    wchar_t got[FINAL_MAX], want[FINAL_MAX];
+    wchar_t want[FINAL_MAX];
     size_t rl = wcslen(root_final);
     char shown[FINAL_MAX];
 
@@ -541,7 +614,8 @@ static wp_code check_final(HANDLE h, const wchar_t *root_final, const char *rel,
 }
 
 static wp_code open_leaf(struct walk *w, const char *name, const char *rel, bool write,
-                         HANDLE *out, uint64_t *size, char *err, size_t errlen)
+                         HANDLE *out, uint64_t *size, wchar_t final[FINAL_MAX],
+                         char *err, size_t errlen)
 {
     DWORD access = GENERIC_READ | (write ? GENERIC_WRITE : 0);
     wp_code rc;
@@ -557,7 +631,7 @@ static wp_code open_leaf(struct walk *w, const char *name, const char *rel, bool
         return leaf_open_error(w->path, GetLastError(), name, err, errlen);
     rc = check_leaf(h, name, size, err, errlen);
     if (rc == WP_OK)
-        rc = check_final(h, w->root_final, rel, err, errlen);
+        rc = check_final(h, w->root_final, rel, final, err, errlen);
     if (rc != WP_OK) {
         CloseHandle(h);
         return rc;
@@ -590,18 +664,19 @@ wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
         *next = '\0';
         rc = walk_dir(w, comp, err, errlen);
     }
-    if (rc == WP_OK)
-        rc = open_leaf(w, comp, rel, write, &h, size, err, errlen);
+    if (rc == WP_OK && !(*f = malloc(sizeof(**f)))) {
+        snprintf(err, errlen, "out of memory");
+        rc = WP_INTERNAL;
+    }
+    if (rc == WP_OK) {
+        rc = open_leaf(w, comp, rel, write, &h, size, (*f)->final, err, errlen);
+        if (rc != WP_OK)
+            free(*f);
+    }
     walk_close(w);
     free(w);
     if (rc != WP_OK)
         return rc;
-    *f = malloc(sizeof(**f));
-    if (!*f) {
-        CloseHandle(h);
-        snprintf(err, errlen, "out of memory");
-        return WP_INTERNAL;
-    }
     (*f)->h = h;
     (*f)->size = *size;
     return WP_OK;
@@ -660,7 +735,7 @@ wp_code plat_map_file(plat_file *f, uint64_t off, uint64_t len, bool write,
      * fails if it shrank since. */
     m->faulted = false;
     m->len = (size_t)len;
-    m->priv = mapcache_get(f->h, f->size, write, &base, err, errlen);
+    m->priv = mapcache_get(f->h, f->final, f->size, write, &base, err, errlen);
     if (!m->priv)
         return map_range(f, off, len, write, m, err, errlen);
     m->base = base;
