@@ -2,6 +2,7 @@
  * bench_hostd.c - how close a request gets to the bare costs underneath it.
  *
  *   bench_hostd [latency|throughput|crypt]   (the first two by default)
+ *   bench_hostd hosts PORT                    this daemon beside another
  *
  * In one run, against a running winapi-hostd (WINAPI_* settings):
  *   - raw loopback TCP ping-pong of a line the size of a request with a
@@ -13,6 +14,12 @@
  * The round trips take turns, 1,000 at a time, so that a noisy machine's
  * moods weigh on all of them alike; throughput figures are medians of
  * several rounds.  Read the ratios, not the absolute times.
+ *
+ * `hosts PORT` compares two daemons serving the same directory, the one
+ * of WINAPI_PORT and the one on PORT (run-bench-wine.sh: the POSIX host
+ * and winapi-hostd.exe under Wine), in alternate rounds on the same 1 GiB
+ * buffer: process and checksums, and round trips of ping, stat and a
+ * 4 KiB process; the second's figures over the first's.
  */
 #include "config.h"
 
@@ -381,6 +388,86 @@ static int bench_crypt(winapi_handle_t h, size_t size)
     return 0;
 }
 
+#define HOST_OPS 3
+#define HOST_RTTS 3
+#define HOST_RTT_N 2000
+
+/* Median seconds of one kind of round trip on h, n times. */
+static int host_rtt(winapi_handle_t h, winapi_shared_buffer_t *b, int kind, double *out)
+{
+    double t[HOST_RTT_N];
+
+    for (int i = 0; i < HOST_RTT_N; i++) {
+        double t0 = bench_now();
+        if (round_trip(kind + PING, NULL, h, b) < 0)
+            return -1;
+        t[i] = bench_now() - t0;
+    }
+    *out = median_of(t, HOST_RTT_N);
+    return 0;
+}
+
+static int bench_hosts(winapi_handle_t a, winapi_handle_t bh, size_t size)
+{
+    static const struct { const char *label, *op, *params; } ops[HOST_OPS] = {
+        { "process 1 GiB", "process", NULL },
+        { "checksum crc32 1 GiB", "checksum", "{\"algorithm\":\"crc32\"}" },
+        { "checksum sha256 1 GiB", "checksum", "{\"algorithm\":\"sha256\"}" },
+    };
+    static const char *const rtts[HOST_RTTS] = { "ping", "stat 4 KiB", "process 4 KiB" };
+    winapi_handle_t hs[2] = { a, bh };
+    double t[2][HOST_OPS][ROUNDS], rt[2][HOST_RTTS][ROUNDS];
+    winapi_shared_buffer_t big, small;
+
+    if (winapi_alloc_shared_buffer(a, size, &big) < 0)
+        return -1;
+    if (winapi_alloc_shared_buffer(a, 4096, &small) < 0) {
+        winapi_free_shared_buffer(&big);
+        return -1;
+    }
+    for (size_t i = 0; i < size / 8; i++)
+        ((uint64_t *)big.data)[i] = i * 0x9e3779b97f4a7c15ull;
+    memset(small.data, 1, small.size);
+    /* Each host once first, so that both start from a kept mapping. */
+    for (int k = 0; k < 2; k++)
+        if (winapi_process_shared_buffer(hs[k], &big, "process") < 0)
+            goto fail;
+    for (int r = 0; r < ROUNDS; r++)
+        for (int k = 0; k < 2; k++) {
+            for (int o = 0; o < HOST_OPS; o++) {
+                winapi_request_t req = { .operation = ops[o].op,
+                                         .params_json = ops[o].params };
+                double t0 = bench_now();
+                if (winapi_request(hs[k], &big, &req, NULL) < 0)
+                    goto fail;
+                t[k][o][r] = bench_now() - t0;
+            }
+            for (int q = 0; q < HOST_RTTS; q++)
+                if (host_rtt(hs[k], &small, q, &rt[k][q][r]) < 0)
+                    goto fail;
+        }
+    printf("%-28s %12s %12s %10s\n", "two hosts, median of 5", "first", "second",
+           "2nd/1st");
+    for (int o = 0; o < HOST_OPS; o++) {
+        double g0 = (double)size / GIB / median_of(t[0][o], ROUNDS);
+        double g1 = (double)size / GIB / median_of(t[1][o], ROUNDS);
+        printf("%-28s %8.2f GiB/s %6.2f GiB/s %9.2f\n", ops[o].label, g0, g1, g1 / g0);
+    }
+    for (int q = 0; q < HOST_RTTS; q++) {
+        double u0 = median_of(rt[0][q], ROUNDS) * 1e6, u1 = median_of(rt[1][q], ROUNDS) * 1e6;
+        printf("%-28s %9.0f us %9.0f us %9.2f\n", rtts[q], u0, u1, u1 / u0);
+    }
+    printf("(throughput: second/first above 1 is faster; round trips: above 1 is slower)\n");
+    winapi_free_shared_buffer(&small);
+    winapi_free_shared_buffer(&big);
+    return 0;
+fail:
+    fprintf(stderr, "bench_hostd: hosts: %s\n", winapi_last_error());
+    winapi_free_shared_buffer(&small);
+    winapi_free_shared_buffer(&big);
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     static const char *const labels[KINDS] = {
@@ -394,8 +481,11 @@ int main(int argc, char **argv)
     winapi_handle_t h;
     double p50[KINDS], p99[KINDS];
 
-    if (!latency && !throughput && !crypt) {
-        fprintf(stderr, "usage: bench_hostd [latency|throughput|crypt]\n");
+    bool hosts = strcmp(what, "hosts") == 0 && argc > 2;
+
+    if (!latency && !throughput && !crypt && !hosts) {
+        fprintf(stderr, "usage: bench_hostd [latency|throughput|crypt]\n"
+                        "       bench_hostd hosts PORT\n");
         return 2;
     }
     if (!gcry_check_version(GCRYPT_VERSION))
@@ -404,6 +494,19 @@ int main(int argc, char **argv)
     if (winapi_open(NULL, &h) < 0) {
         fprintf(stderr, "bench_hostd: %s\n", winapi_last_error());
         return 1;
+    }
+    if (hosts) {
+        winapi_options_t o = { .port = atoi(argv[2]) };
+        winapi_handle_t h2;
+        int rc;
+        if (winapi_open(&o, &h2) < 0) {
+            fprintf(stderr, "bench_hostd: %s\n", winapi_last_error());
+            return 1;
+        }
+        rc = bench_hosts(h, h2, (size_t)1 << 30);
+        winapi_close(h2);
+        winapi_close(h);
+        return rc < 0 ? 1 : 0;
     }
     if (latency) {
         if (bench_latency(h, p50, p99) < 0) {
