@@ -164,6 +164,23 @@ struct mapcache_entry *mapcache_get(HANDLE h, const wchar_t *final, uint64_t siz
     return e;
 }
 
+void mapcache_forget(HANDLE h, const wchar_t *final)
+{
+    IO_STATUS_BLOCK io;
+    FILE_INTERNAL_INFORMATION ii;
+    struct mapcache_entry *e, *next;
+
+    if (NtQueryInformationFile(h, &io, &ii, sizeof(ii), FileInternalInformation) != 0)
+        return;
+    AcquireSRWLockExclusive(&lock);
+    for (e = entries; e; e = next) {
+        next = e->next;
+        if (e->index == ii.IndexNumber.QuadPart && wcscmp(e->final, final) == 0)
+            retire_locked(e);
+    }
+    ReleaseSRWLockExclusive(&lock);
+}
+
 void mapcache_put(struct mapcache_entry *e, bool faulted)
 {
     AcquireSRWLockExclusive(&lock);

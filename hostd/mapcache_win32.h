@@ -42,6 +42,9 @@ struct mapcache_entry;
  */
 struct mapcache_entry *mapcache_get(HANDLE h, const wchar_t *final, uint64_t size,
                                     bool write, void **base, char *err, size_t errlen);
+/* Let go of every view of the file h (whose final path is final) that is
+ * not in use, and never hand out those that are: it is being resized. */
+void mapcache_forget(HANDLE h, const wchar_t *final);
 /* Drop the reference; faulted: the view must not be used again. */
 void mapcache_put(struct mapcache_entry *e, bool faulted);
 /* Seconds a view is kept after its last use (0: not kept). */

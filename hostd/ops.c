@@ -16,7 +16,7 @@
 
 #define NAME_MAX_CHARS 63
 #define PASSES_MAX 16
-#define BUILTINS 6
+#define BUILTINS 8
 #define OPS_MAX (BUILTINS + HOSTD_MAX_PLUGINS)
 
 static struct op table[OPS_MAX] = {
@@ -26,6 +26,8 @@ static struct op table[OPS_MAX] = {
     { .p = &op_stat },
     { .p = &op_encrypt },
     { .p = &op_decrypt },
+    { .p = &op_compress },
+    { .p = &op_decompress },
 };
 static const size_t builtins = BUILTINS;
 static size_t count = BUILTINS;

@@ -54,6 +54,7 @@ static inline unsigned op_passes(const struct op *op)
 /* ops_builtin.c, ops_crypt.c */
 extern const struct winapi_plugin op_process, op_checksum, op_fill, op_stat;
 extern const struct winapi_plugin op_encrypt, op_decrypt;
+extern const struct winapi_plugin op_compress, op_decompress;
 
 /* The params of a call, parsed (an object; NULL only when out of memory,
  * with the error set).  For a built-in, whose types the protocol checked. */

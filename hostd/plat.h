@@ -103,6 +103,23 @@ wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
                        plat_file **f, uint64_t *size, char *err, size_t errlen);
 void plat_file_close(plat_file *f);
 
+/*
+ * A file's bytes without a mapping, for an operation that writes a file of
+ * its own (compress's dest): len bytes at off, all of them or an error
+ * (WP_IO_ERROR with the reason); a read stops short only at the end
+ * (*got).  resize sets the size, dropping first a mapping the platform
+ * kept of the file (Windows will not shrink a mapped file).
+ */
+wp_code plat_file_write(plat_file *f, uint64_t off, const void *buf, size_t len,
+                        char *err, size_t errlen);
+wp_code plat_file_read(plat_file *f, uint64_t off, void *buf, size_t len, size_t *got,
+                       char *err, size_t errlen);
+wp_code plat_file_resize(plat_file *f, uint64_t size, char *err, size_t errlen);
+/* Whether two open files are one. */
+bool plat_file_same(const plat_file *a, const plat_file *b);
+/* A new, empty file of the host's own, gone when closed (a backup). */
+wp_code plat_temp_open(plat_file **f, char *err, size_t errlen);
+
 typedef struct {
     void *base;     /* what was mapped */
     size_t len;

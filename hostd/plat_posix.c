@@ -613,6 +613,99 @@ int plat_guard(void (*fn)(void *), void *arg)
     return 0;
 }
 
+/* ---- files without a mapping ------------------------------------------ */
+
+wp_code plat_file_write(plat_file *f, uint64_t off, const void *buf, size_t len,
+                        char *err, size_t errlen)
+{
+    const char *p = buf;
+
+    while (len > 0) {
+        ssize_t n = pwrite(f->fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            snprintf(err, errlen, "write: %s", n < 0 ? strerror(errno) : "no progress");
+            return WP_IO_ERROR;
+        }
+        p += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return WP_OK;
+}
+
+wp_code plat_file_read(plat_file *f, uint64_t off, void *buf, size_t len, size_t *got,
+                       char *err, size_t errlen)
+{
+    char *p = buf;
+
+    *got = 0;
+    while (*got < len) {
+        ssize_t n = pread(f->fd, p + *got, len - *got, (off_t)(off + *got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(err, errlen, "read: %s", strerror(errno));
+            return WP_IO_ERROR;
+        }
+        if (n == 0)
+            break;
+        *got += (size_t)n;
+    }
+    return WP_OK;
+}
+
+wp_code plat_file_resize(plat_file *f, uint64_t size, char *err, size_t errlen)
+{
+    /* A kept mapping of it sees the new size and is dropped at its next use. */
+    while (ftruncate(f->fd, (off_t)size) < 0) {
+        if (errno != EINTR) {
+            snprintf(err, errlen, "cannot set the size: %s", strerror(errno));
+            return WP_IO_ERROR;
+        }
+    }
+    return WP_OK;
+}
+
+bool plat_file_same(const plat_file *a, const plat_file *b)
+{
+    return a->st.st_dev == b->st.st_dev && a->st.st_ino == b->st.st_ino;
+}
+
+wp_code plat_temp_open(plat_file **f, char *err, size_t errlen)
+{
+    const char *dir = getenv("TMPDIR");
+    int fd;
+
+    /* Unnamed from the start: nothing to clean up if the daemon dies. */
+    char name[4096];
+
+    if (!dir || !*dir)
+        dir = "/tmp";
+    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+        /* A file system without O_TMPFILE: a name, gone at once. */
+        snprintf(name, sizeof(name), "%s/winapi-hostd.XXXXXX", dir);
+        fd = mkostemp(name, O_CLOEXEC);
+        if (fd >= 0)
+            unlink(name);
+    }
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot make a temporary file: %s", strerror(errno));
+        return WP_IO_ERROR;
+    }
+    *f = calloc(1, sizeof(**f));
+    if (!*f) {
+        close(fd);
+        snprintf(err, errlen, "out of memory");
+        return WP_INTERNAL;
+    }
+    (*f)->fd = fd;
+    fstat(fd, &(*f)->st);
+    return WP_OK;
+}
+
 void plat_keep_maps(int seconds)
 {
     mapcache_set_idle(seconds);

@@ -37,6 +37,7 @@
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <windows.h>
+#include <winternl.h>
 
 #include <limits.h>
 #include <stdio.h>
@@ -760,6 +761,119 @@ void plat_unmap(plat_map *m)
         UnmapViewOfFile(m->base);
     m->priv = NULL;
     m->base = NULL;
+}
+
+/* ---- files without a mapping ------------------------------------------ */
+
+wp_code plat_file_write(plat_file *f, uint64_t off, const void *buf, size_t len,
+                        char *err, size_t errlen)
+{
+    const char *p = buf;
+    char why[256];
+
+    while (len > 0) {
+        OVERLAPPED o = { .Offset = (DWORD)off, .OffsetHigh = (DWORD)(off >> 32) };
+        DWORD n = len > (1u << 30) ? (1u << 30) : (DWORD)len, done = 0;
+        if (!WriteFile(f->h, p, n, &done, &o) || done == 0) {
+            plat_win32_error(GetLastError(), why, sizeof(why));
+            snprintf(err, errlen, "write: %s", why);
+            return WP_IO_ERROR;
+        }
+        p += done;
+        off += done;
+        len -= done;
+    }
+    return WP_OK;
+}
+
+wp_code plat_file_read(plat_file *f, uint64_t off, void *buf, size_t len, size_t *got,
+                       char *err, size_t errlen)
+{
+    char *p = buf, why[256];
+
+    *got = 0;
+    while (*got < len) {
+        uint64_t at = off + *got;
+        OVERLAPPED o = { .Offset = (DWORD)at, .OffsetHigh = (DWORD)(at >> 32) };
+        DWORD n = len - *got > (1u << 30) ? (1u << 30) : (DWORD)(len - *got), done = 0;
+        if (!ReadFile(f->h, p + *got, n, &done, &o)) {
+            if (GetLastError() == ERROR_HANDLE_EOF)
+                break;
+            plat_win32_error(GetLastError(), why, sizeof(why));
+            snprintf(err, errlen, "read: %s", why);
+            return WP_IO_ERROR;
+        }
+        if (done == 0)
+            break;
+        *got += done;
+    }
+    return WP_OK;
+}
+
+wp_code plat_file_resize(plat_file *f, uint64_t size, char *err, size_t errlen)
+{
+    FILE_END_OF_FILE_INFO eof = { .EndOfFile.QuadPart = (LONGLONG)size };
+    char why[256];
+
+    /* A kept view would make Windows refuse to shrink it. */
+    mapcache_forget(f->h, f->final);
+    if (!SetFileInformationByHandle(f->h, FileEndOfFileInfo, &eof, sizeof(eof))) {
+        plat_win32_error(GetLastError(), why, sizeof(why));
+        snprintf(err, errlen, "cannot set the size: %s", why);
+        return WP_IO_ERROR;
+    }
+    f->size = size;
+    return WP_OK;
+}
+
+/* A file's index on its volume: cheap, unlike the volume's serial number. */
+static bool file_index(HANDLE h, LONGLONG *index)
+{
+    IO_STATUS_BLOCK io;
+    FILE_INTERNAL_INFORMATION ii;
+
+    if (NtQueryInformationFile(h, &io, &ii, sizeof(ii), FileInternalInformation) != 0)
+        return false;
+    *index = ii.IndexNumber.QuadPart;
+    return true;
+}
+
+bool plat_file_same(const plat_file *a, const plat_file *b)
+{
+    LONGLONG ia, ib;
+
+    /* Same final path: one volume, so the index tells. */
+    return CompareStringOrdinal(a->final, -1, b->final, -1, TRUE) == CSTR_EQUAL &&
+           file_index(a->h, &ia) && file_index(b->h, &ib) && ia == ib;
+}
+
+wp_code plat_temp_open(plat_file **f, char *err, size_t errlen)
+{
+    wchar_t dir[MAX_PATH + 1], name[MAX_PATH + 1];
+    char why[256];
+    HANDLE h;
+
+    if (!GetTempPathW(MAX_PATH + 1, dir) || !GetTempFileNameW(dir, L"wah", 0, name)) {
+        plat_win32_error(GetLastError(), why, sizeof(why));
+        snprintf(err, errlen, "cannot make a temporary file: %s", why);
+        return WP_IO_ERROR;
+    }
+    h = CreateFileW(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_ALWAYS,
+                    FILE_ATTRIBUTE_TEMPORARY | FILE_FLAG_DELETE_ON_CLOSE, NULL);
+    if (h == INVALID_HANDLE_VALUE) {
+        plat_win32_error(GetLastError(), why, sizeof(why));
+        DeleteFileW(name);
+        snprintf(err, errlen, "cannot make a temporary file: %s", why);
+        return WP_IO_ERROR;
+    }
+    *f = calloc(1, sizeof(**f));
+    if (!*f) {
+        CloseHandle(h);
+        snprintf(err, errlen, "out of memory");
+        return WP_INTERNAL;
+    }
+    (*f)->h = h;
+    return WP_OK;
 }
 
 void plat_keep_maps(int seconds)

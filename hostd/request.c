@@ -183,6 +183,15 @@ static long host_param(struct winapi_plugin_call *c, const char *name, char *buf
     return (long)len;
 }
 
+void request_error(struct winapi_plugin_call *c, wp_code code, const char *message)
+{
+    struct step *st = c->host;
+
+    host_set_error(c, WINAPI_PLUGIN_INTERNAL, message);
+    if (st->code != WP_OK)
+        st->code = code;
+}
+
 static int host_guard(struct winapi_plugin_call *c, void (*fn)(void *), void *arg)
 {
     struct request *r = ((struct step *)c->host)->r;
@@ -218,26 +227,75 @@ static const char *echo(char *buf, size_t buflen, const char *s, size_t max_char
     return buf;
 }
 
+/*
+ * A file's canonical host path (out, WP_HOST_PATH_MAX) from its guest path
+ * or, guest NULL, its host one: WP_OK, or path_not_allowed with the reason
+ * in err.
+ */
+static wp_code canon_path(const struct plan *pl, const char *guest, const char *host,
+                          char *out, char *err, size_t errlen)
+{
+    char translated[WP_HOST_PATH_MAX], why[256], shown[4 * ECHO_PATH_CHARS];
+
+    if (guest) {
+        if (wp_path_guest_file_to_host(guest, pl->cfg->automount_root, translated,
+                                       sizeof(translated), why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "%s: %s", echo(shown, sizeof(shown), guest, ECHO_PATH_CHARS),
+                     why);
+            return WP_PATH_NOT_ALLOWED;
+        }
+        host = translated;
+    }
+    if (wp_path_host_file_canon(host, out, WP_HOST_PATH_MAX, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s: %s", echo(shown, sizeof(shown), host, ECHO_PATH_CHARS), why);
+        return WP_PATH_NOT_ALLOWED;
+    }
+    return WP_OK;
+}
+
 /* Where the request's file is, as the host names it. */
 static wp_code host_path(struct plan *pl)
 {
     const wp_request *req = pl->req;
-    char translated[WP_HOST_PATH_MAX], why[256], shown[4 * ECHO_PATH_CHARS];
-    const char *p = req->host_path;
 
-    if (!p) {
-        if (wp_path_guest_file_to_host(req->file_path, pl->cfg->automount_root,
-                                       translated, sizeof(translated), why, sizeof(why)) < 0) {
-            snprintf(pl->err, sizeof(pl->err), "%s: %s",
-                     echo(shown, sizeof(shown), req->file_path, ECHO_PATH_CHARS), why);
-            return WP_PATH_NOT_ALLOWED;
-        }
-        p = translated;
-    }
-    if (wp_path_host_file_canon(p, pl->host, sizeof(pl->host), why, sizeof(why)) < 0) {
-        snprintf(pl->err, sizeof(pl->err), "%s: %s",
-                 echo(shown, sizeof(shown), p, ECHO_PATH_CHARS), why);
+    return canon_path(pl, req->host_path ? NULL : req->file_path, req->host_path, pl->host,
+                      pl->err, sizeof(pl->err));
+}
+
+wp_code request_open_dest(struct winapi_plugin_call *c, const char *path, plat_file **f,
+                          uint64_t *size, char *err, size_t errlen)
+{
+    struct step *st = c->host;
+    struct request *r = st->r;
+    const struct plan *pl = &r->pl;
+    char host[WP_HOST_PATH_MAX], why[256];
+    const char *local_root, *rel;
+    wp_code rc;
+
+    /* A guest path starts with '/', a host one with a drive or "\\". */
+    rc = canon_path(pl, path[0] == '/' ? path : NULL, path, host, err, errlen);
+    if (rc != WP_OK)
+        return rc;
+    if (config_locate(pl->cfg, host, &local_root, &rel, err, errlen) < 0)
         return WP_PATH_NOT_ALLOWED;
+    if (pl->grant && !grant_allows_path(pl->grant, host)) {
+        snprintf(err, errlen, "dest %s: outside this token's roots", host);
+        return WP_FORBIDDEN;
+    }
+    if (pl->grant && pl->grant->read_only) {
+        snprintf(err, errlen, "this token may only read, and dest %s would be written", host);
+        return WP_FORBIDDEN;
+    }
+    rc = plat_file_open(local_root, rel, true, f, size, why, sizeof(why));
+    if (rc != WP_OK) {
+        snprintf(err, errlen, "dest %s: %s", host, why);
+        return rc;
+    }
+    if (r->f && plat_file_same(*f, r->f)) {
+        plat_file_close(*f);
+        *f = NULL;
+        snprintf(err, errlen, "dest %s is the request's own file", host);
+        return WP_BAD_REQUEST;
     }
     return WP_OK;
 }

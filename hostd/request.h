@@ -14,7 +14,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <winapi/plugin.h>
+
 #include "conf.h"
+#include "plat.h"
 #include "wp_msg.h"
 
 struct request;
@@ -26,6 +29,19 @@ struct request;
  */
 struct request *request_new(const struct hostd_config *cfg, const wp_grant *grant,
                             wp_request *req, const char *peer);
+
+/*
+ * For a built-in operation that writes a file of its own (compress's
+ * dest), during a run(): path, guest or host form, checked as the
+ * request's own file is (translated, canonical, in an allowed root and the
+ * token's roots, a regular file with no other link, reached through no
+ * link), opened for writing.  Refused if it is the request's own file, or
+ * the token may only read.  WP_OK, or the error with the reason in err.
+ */
+wp_code request_open_dest(struct winapi_plugin_call *c, const char *path, plat_file **f,
+                          uint64_t *size, char *err, size_t errlen);
+/* set_error() with any of the protocol's codes, for a built-in operation. */
+void request_error(struct winapi_plugin_call *c, wp_code code, const char *message);
 
 /*
  * Where an operation looks whether the request is cancelled, and may

@@ -17,6 +17,9 @@ static const wp_op table[] = {
     { "stat",     WP_OP_NONE,  { { NULL, 0 } } },
     { "encrypt",  WP_OP_WRITE, { { NULL, 0 } } },
     { "decrypt",  WP_OP_WRITE, { { "nonce", WP_PARAM_STRING }, { "tag", WP_PARAM_STRING } } },
+    /* Read the buffer, write a file of their own (dest). */
+    { "compress", WP_OP_READ,  { { "dest", WP_PARAM_STRING }, { "level", WP_PARAM_U32 } } },
+    { "decompress", WP_OP_READ, { { "dest", WP_PARAM_STRING } } },
 };
 
 const wp_op *wp_op_find(const char *name)

@@ -17,7 +17,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs="autoconf automake libtool pkg-config make gcc libc6-dev
-      libjson-c-dev libgcrypt20-dev check zlib1g-dev
+      libjson-c-dev libgcrypt20-dev libzstd-dev zstd check zlib1g-dev
       libfuse3-dev fuse3 attr python3 valgrind
       meson ninja-build g++ dpkg-dev
       git rsync tar fio clang python3-cryptography"
