@@ -5,7 +5,8 @@
 #
 # 1. installs the cross toolchain and libraries from Debian (unless --no-apt
 #    or WINAPI_NO_APT=1; only what is missing);
-# 2. builds json-c for mingw into _build/mingw-prefix (build-json-c-mingw.sh);
+# 2. builds json-c and libzstd for mingw into _build/mingw-prefix
+#    (build-mingw-dep.sh, from Debian's source packages);
 # 3. copies the project's sources (git's tracked and new, unignored files)
 #    into _build/src-win: automake refuses an out-of-tree build of a source
 #    tree that is itself configured in-tree, as a developer's usually is;
@@ -51,7 +52,9 @@ if [ "${1:-}" != --no-apt ] && [ "${WINAPI_NO_APT:-0}" != 1 ]; then
         libtool dpkg-dev nsis groff-base
 fi
 
-"$top/scripts/build-json-c-mingw.sh" "$prefix"
+for dep in json-c libzstd; do
+    "$top/scripts/build-mingw-dep.sh" "$dep" "$prefix"
+done
 
 # Sources: what git knows, tracked or new, without what it ignores.
 mkdir -p "$src"
