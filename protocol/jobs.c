@@ -220,6 +220,23 @@ void winapi_job_release(winapi_job_t *job)
     }
 }
 
+int winapi_job_errno(const winapi_job_t *job)
+{
+    json_object *resp, *e, *c;
+    int err = 0, code;
+
+    if (!job->response)
+        return 0;
+    resp = json_tokener_parse(job->response);
+    if (resp && json_object_object_get_ex(resp, "error", &e) &&
+        json_object_object_get_ex(e, "code", &c)) {
+        code = wp_code_from_name(json_object_get_string(c));
+        err = code < 0 ? EPROTO : wp_code_errno((wp_code)code);
+    }
+    json_object_put(resp);
+    return err;
+}
+
 void winapi_job_list_free(winapi_job_t *jobs, size_t count)
 {
     for (size_t i = 0; i < count; i++)

@@ -196,6 +196,12 @@ int winapi_job_cancel(winapi_handle_t handle, uint64_t job_id, winapi_job_t *job
 int winapi_job_list(winapi_handle_t handle, winapi_job_t **jobs, size_t *count);
 void winapi_job_release(winapi_job_t *job);
 void winapi_job_list_free(winapi_job_t *jobs, size_t count);
+/*
+ * How an ended job's request went, as errno: 0 if it succeeded (or has not
+ * ended), else the errno of its error code, as a synchronous request would
+ * have set it (EBADMSG for data_error, ECANCELED once cancelled...).
+ */
+int winapi_job_errno(const winapi_job_t *job);
 
 /*
  * Buffer files that a killed program left behind: in dir (NULL: the

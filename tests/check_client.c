@@ -682,6 +682,30 @@ static int backing_files(void)
     return n;
 }
 
+/* An ended job's errno comes from its response's error code. */
+START_TEST(test_client_job_errno)
+{
+    static const struct { const char *response; int err; } cases[] = {
+        { NULL, 0 },
+        { "{\"request_id\":1,\"status\":\"success\",\"result\":{}}", 0 },
+        { "{\"status\":\"error\",\"error\":{\"code\":\"data_error\",\"message\":\"x\"}}",
+          EBADMSG },
+        { "{\"status\":\"error\",\"error\":{\"code\":\"cancelled\",\"message\":\"x\"}}",
+          ECANCELED },
+        { "{\"status\":\"error\",\"error\":{\"code\":\"forbidden\",\"message\":\"x\"}}",
+          EPERM },
+        { "{\"status\":\"error\",\"error\":{\"code\":\"new_code\",\"message\":\"x\"}}",
+          EPROTO },
+        { "not json", 0 },
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        winapi_job_t j = { .response = (char *)cases[i].response };
+        ck_assert_int_eq(winapi_job_errno(&j), cases[i].err);
+    }
+}
+END_TEST
+
 START_TEST(test_client_pool)
 {
     winapi_handle_t h = open_default();
@@ -810,6 +834,7 @@ static Suite *client_suite(void)
     tcase_add_test(tc, test_client_handle_shared_by_eight_threads);
     tcase_add_test(tc, test_client_chain);
     tcase_add_test(tc, test_client_jobs);
+    tcase_add_test(tc, test_client_job_errno);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -208,17 +208,21 @@ static const char *host_message(json_object *resp)
     return "";
 }
 
-/* Print the result of a response text, or say why it failed: 0 or 1. */
+/*
+ * Print the result of a response text, or say why it failed: 0 or 1.  The
+ * errno shown is its error code's, else err, else EIO.
+ */
 static int show_response(const char *what, const char *text, int err)
 {
     json_object *resp = text ? json_tokener_parse(text) : NULL;
     json_object *result;
-    int rc = 0;
+    winapi_job_t as_job = { .response = (char *)text };
+    int rc = 0, code_err = text ? winapi_job_errno(&as_job) : 0;
 
     if (resp && json_object_object_get_ex(resp, "result", &result))
         print_json(json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN));
     else {
-        rc = fail(what, "%s: %s", strerror(err ? err : EIO),
+        rc = fail(what, "%s: %s", strerror(code_err ? code_err : err ? err : EIO),
                   resp ? host_message(resp) : winapi_last_error());
     }
     json_object_put(resp);
@@ -293,7 +297,7 @@ static int follow(winapi_handle_t h, const char *what, uint64_t job_id)
         draw_progress(&j, t0);
         fputc('\n', stderr);
     }
-    rc = show_response(what, j.response, strcmp(j.state, "cancelled") == 0 ? ECANCELED : EIO);
+    rc = show_response(what, j.response, 0);
     winapi_job_release(&j);
     return rc;
 }
@@ -407,7 +411,7 @@ static int follow_mount(const char *file)
         return fail(file, "interrupted: job %llu cancelled", (unsigned long long)j.job_id);
     if (get_attr(file, "user.winapi.result", result, sizeof(result)) < 0)
         return fail(file, "%s", strerror(errno));
-    return show_response(file, result, strcmp(j.state, "cancelled") == 0 ? ECANCELED : EIO);
+    return show_response(file, result, 0);
 }
 
 /* Print the file's job as "winapi process --async" does: {"job_id":J}. */
