@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "ctl.h"
+#include "ctl_dest.h"
 #include "ctl_job.h"
 #include "ctl_parse.h"
 #include "wp_jobs.h"
@@ -102,27 +103,36 @@ static int ctl_submit(struct wfs *fs, struct node *n, const struct ctl_req *c, u
 
 /*
  * Run what was written to user.winapi.process (wait) or submit.  For
- * process, *job is set when the host may have written the buffer: the
- * caller must then have the cache dropped before it answers.  Allocated
- * before the host is asked, so that once the host has written nothing can
- * stop that.  A submitted job's watcher drops the cache itself.
+ * process, *job is set when the host may have written the buffer or a
+ * file of the mount (a dest): the caller must then have their cache
+ * dropped before it answers.  Allocated before the host is asked, so that
+ * once the host has written nothing can stop that.  A submitted job's
+ * watcher drops the caches itself.
  */
 static int ctl_process(struct wfs *fs, fuse_req_t req, struct node *n, const char *value,
                        size_t size, bool wait, struct notify_job **job)
 {
     struct ctl_req c;
+    struct ctl_dests dests = { .count = 0 };
     uint64_t id;
     int err;
 
     if (!node_is_reg(n))
         return node_is_dir(n) ? EISDIR : EPERM;
     err = ctl_parse(value, size, &c);
-    if (!err && wait && may_write(&c) && !(*job = notify_job_new()))
+    if (!err)
+        err = ctl_dests_resolve(fs, &c, &dests);
+    if (!err && wait && (may_write(&c) || dests.count) && !(*job = notify_job_new()))
         err = ENOMEM;
+    for (size_t i = 0; !err && wait && i < dests.count; i++)
+        notify_job_also(*job, node_id(&fs->ns, dests.n[i]));
     if (!err)
         err = ctl_submit(fs, n, &c, &id);
-    if (!err)
-        err = wait ? job_wait(fs, req, n, id) : job_watch(fs, n, id, may_write(&c));
+    if (!err && wait)
+        err = job_wait(fs, req, n, id);
+    else if (!err)
+        err = job_watch(fs, n, id, may_write(&c), &dests);   /* takes the dests */
+    ctl_dests_release(fs, &dests);
     ctl_req_free(&c);
     return err;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "ctl_dest.h"
 #include "ctl_job.h"
 #include "winapifs.h"
 #include "wp_msg.h"
@@ -213,6 +214,7 @@ struct watch {
     struct node *n;             /* pinned */
     uint64_t id;
     bool may_write;
+    struct ctl_dests dests;     /* the files it writes besides n, pinned */
 };
 
 void watchers_init(struct watchers *w)
@@ -272,12 +274,14 @@ static void *watch_main(void *arg)
             int err = errno ? errno : EIO;
             if (wt->may_write)
                 drop_cache(fs, wt->n);
+            ctl_dests_drop_cache(fs, &wt->dests);
             record_lost(wt->n, wt->id, err);
             break;
         }
         if (is_ended(j.state)) {
             if (wt->may_write)
                 drop_cache(fs, wt->n);
+            ctl_dests_drop_cache(fs, &wt->dests);
             record_job(wt->n, wt->id, &j);
             winapi_job_release(&j);
             break;
@@ -285,6 +289,7 @@ static void *watch_main(void *arg)
         winapi_job_release(&j);
     }
     node_unpin(&fs->ns, wt->n);
+    ctl_dests_release(fs, &wt->dests);
     free(wt);
     pthread_mutex_lock(&fs->watch.lock);
     if (--fs->watch.count == 0)
@@ -293,7 +298,8 @@ static void *watch_main(void *arg)
     return NULL;
 }
 
-int job_watch(struct wfs *fs, struct node *n, uint64_t id, bool may_write)
+int job_watch(struct wfs *fs, struct node *n, uint64_t id, bool may_write,
+              struct ctl_dests *d)
 {
     struct watch *wt = malloc(sizeof(*wt));
     pthread_attr_t attr;
@@ -301,7 +307,9 @@ int job_watch(struct wfs *fs, struct node *n, uint64_t id, bool may_write)
     int err = wt ? 0 : ENOMEM;
 
     if (!err) {
-        *wt = (struct watch){ .fs = fs, .n = n, .id = id, .may_write = may_write };
+        *wt = (struct watch){ .fs = fs, .n = n, .id = id, .may_write = may_write,
+                              .dests = *d };
+        d->count = 0;
         node_pin(&fs->ns, n);
         pthread_mutex_lock(&fs->watch.lock);
         fs->watch.count++;
@@ -316,6 +324,7 @@ int job_watch(struct wfs *fs, struct node *n, uint64_t id, bool may_write)
             fs->watch.count--;
             pthread_mutex_unlock(&fs->watch.lock);
             node_unpin(&fs->ns, n);
+            *d = wt->dests;     /* back to the caller, who unpins them */
             free(wt);
         }
     }

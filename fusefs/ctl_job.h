@@ -25,6 +25,7 @@
 
 struct wfs;
 struct node;
+struct ctl_dests;
 
 struct watchers {
     pthread_mutex_t lock;
@@ -59,10 +60,12 @@ int job_wait(struct wfs *fs, fuse_req_t req, struct node *n, uint64_t id);
 
 /*
  * Follow job id of n from a watcher until it ends, then record it (after
- * dropping the kernel's cache if the host may have written).  0, or an
- * errno when no watcher could start (the job is then cancelled).
+ * dropping the kernel's cache if the host may have written, and that of
+ * the dests, which the watcher takes: d is left empty).  0, or an errno
+ * when no watcher could start (the job is then cancelled).
  */
-int job_watch(struct wfs *fs, struct node *n, uint64_t id, bool may_write);
+int job_watch(struct wfs *fs, struct node *n, uint64_t id, bool may_write,
+              struct ctl_dests *d);
 
 /* Cancel n's job.  0 (also when it has ended), ENODATA without one, or the host's errno. */
 int job_cancel(struct wfs *fs, struct node *n);

@@ -39,7 +39,7 @@ const char *ctl_step_operation(const struct ctl_req *c, size_t i)
     return c->work.nsteps ? c->work.step_operation[i] : c->work.operation;
 }
 
-static json_object *step_params(const struct ctl_req *c, size_t i)
+json_object *ctl_step_params(const struct ctl_req *c, size_t i)
 {
     return c->work.nsteps ? c->work.step_params[i] : c->work.params;
 }
@@ -84,7 +84,7 @@ static int parse_json(struct ctl_req *c)
     for (size_t i = 0; i < ctl_steps(c); i++) {
         const wp_op *op = wp_op_find(ctl_step_operation(c, i));
         if (!name_ok(ctl_step_operation(c, i)) ||
-            (op && wp_op_check_params(op, step_params(c, i), err, sizeof(err)) < 0))
+            (op && wp_op_check_params(op, ctl_step_params(c, i), err, sizeof(err)) < 0))
             return EINVAL;
     }
     return 0;

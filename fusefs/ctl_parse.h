@@ -50,5 +50,7 @@ void ctl_req_free(struct ctl_req *c);
 const char *ctl_step_operation(const struct ctl_req *c, size_t i);
 /* How many steps: 1, or a chain's. */
 size_t ctl_steps(const struct ctl_req *c);
+/* Step i's params (an object of c's, which may be changed), or NULL. */
+json_object *ctl_step_params(const struct ctl_req *c, size_t i);
 
 #endif /* WINAPIFS_CTL_PARSE_H */

@@ -584,6 +584,7 @@ int main(int argc, char *argv[])
     if (fuse_session_mount(fs.se, opts.mountpoint) != 0)
         goto err_out6;
     fs.ns.keep = cfg.keep;
+    fs.mountpoint = opts.mountpoint;    /* absolute: fuse_parse_cmdline took its realpath */
     raise_readahead(opts.mountpoint, fs.readahead);
     fuse_daemonize(opts.foreground);
     if (!opts.foreground) {

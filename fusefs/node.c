@@ -493,6 +493,48 @@ void node_pin(struct node_ns *ns, struct node *n)
     pthread_mutex_unlock(&ns->lock);
 }
 
+/* The regular file at rel from the root; under ns->lock. */
+static struct node *find_path_locked(struct node_ns *ns, const char *rel)
+{
+    char comp[NAME_MAX + 1];
+    struct node *n = ns->root;
+    struct dentry *d;
+
+    while (*rel) {
+        size_t len = strcspn(rel, "/");
+        if (len == 0 || len > NAME_MAX || !node_is_dir(n))
+            return NULL;
+        memcpy(comp, rel, len);
+        comp[len] = '\0';
+        if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0 ||
+            !(d = node_hash_find(ns, n, comp)))
+            return NULL;
+        n = d->node;
+        rel += len + (rel[len] == '/');
+    }
+    return node_is_reg(n) ? n : NULL;
+}
+
+struct node *node_pin_file(struct node_ns *ns, const char *path, bool backing)
+{
+    struct node *n = NULL;
+
+    pthread_mutex_lock(&ns->lock);
+    if (!backing) {
+        n = find_path_locked(ns, path);
+    } else {
+        for (struct node *m = ns->all.all_next; m != &ns->all; m = m->all_next)
+            if (node_is_reg(m) && m->backing_path && strcmp(m->backing_path, path) == 0) {
+                n = m;
+                break;
+            }
+    }
+    if (n)
+        n->pins++;
+    pthread_mutex_unlock(&ns->lock);
+    return n;
+}
+
 void node_unpin(struct node_ns *ns, struct node *n)
 {
     pthread_mutex_lock(&ns->lock);

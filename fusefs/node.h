@@ -209,6 +209,12 @@ void node_ref_locked(struct node *n);
  * inode left with no name, no reference and no pin.
  */
 void node_pin(struct node_ns *ns, struct node *n);
+/*
+ * The regular file at rel, a path from the mount's root ("a/b/f": no ".",
+ * "..", empty component or symlink on the way), or, with backing, the one
+ * whose backing file has that guest path; pinned (node_unpin), or NULL.
+ */
+struct node *node_pin_file(struct node_ns *ns, const char *path, bool backing);
 void node_unpin(struct node_ns *ns, struct node *n);
 
 /*

@@ -8,24 +8,40 @@
 #include <string.h>
 
 #include "notify.h"
+#include "wp_msg.h"
 
 struct notify_job {
     struct notify_job *next;
     fuse_req_t req;
     fuse_ino_t ino;
+    fuse_ino_t also[WP_MAX_STEPS];
+    size_t nalso;
     int err;
 };
 
-static void notify_run(struct notifier *nt, struct notify_job *job)
+void notify_job_also(struct notify_job *job, fuse_ino_t ino)
+{
+    if (job->nalso < WP_MAX_STEPS)
+        job->also[job->nalso++] = ino;
+}
+
+static void invalidate(struct notifier *nt, fuse_ino_t ino)
 {
     /* Offset 0, length 0: every page, and the attributes. */
-    int res = fuse_lowlevel_notify_inval_inode(nt->se, job->ino, 0, 0);
+    int res = fuse_lowlevel_notify_inval_inode(nt->se, ino, 0, 0);
 
     /* ENOENT: the kernel holds no cache for the inode; nothing to drop. */
     if (res < 0 && res != -ENOENT)
         fuse_log(FUSE_LOG_WARNING,
                  "winapifs: cannot invalidate the cache of inode %llu: %s\n",
-                 (unsigned long long)job->ino, strerror(-res));
+                 (unsigned long long)ino, strerror(-res));
+}
+
+static void notify_run(struct notifier *nt, struct notify_job *job)
+{
+    invalidate(nt, job->ino);
+    for (size_t i = 0; i < job->nalso; i++)
+        invalidate(nt, job->also[i]);
     fuse_reply_err(job->req, job->err);
 }
 

@@ -48,8 +48,12 @@ void notify_stop(struct notifier *nt);
  */
 struct notify_job *notify_job_new(void);
 
+/* Also invalidate ino (another file the host wrote); at most 16. */
+void notify_job_also(struct notify_job *job, fuse_ino_t ino);
+
 /*
- * Invalidate ino's cached pages and attributes, then answer req with err
+ * Invalidate ino's cached pages and attributes (and those added with
+ * notify_job_also), then answer req with err
  * (0 for success).  Takes the job; never blocks.
  */
 void notify_submit(struct notifier *nt, struct notify_job *job,

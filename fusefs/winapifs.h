@@ -87,6 +87,7 @@ struct wfs {
     unsigned max_read;                      /* bytes */
     atomic_bool host_down;                  /* the last request got no answer */
     struct pt_state pt;
+    char *mountpoint;                       /* absolute, resolved; NULL: unknown */
 };
 
 extern const struct fuse_lowlevel_ops wfs_ops;
