@@ -70,7 +70,7 @@ sources() {
     path) echo "$p/wp_path.c $p/wp_mountinfo.c $p/wp_utf8.c $p/wp_msg.c" ;;
     request)
         echo "$p/wp_msg.c $p/wp_ops.c $p/wp_path.c $p/wp_mountinfo.c $p/wp_utf8.c $p/wp_token.c"
-        echo "$p/wp_secret_posix.c hostd/request.c hostd/ops.c hostd/ops_builtin.c hostd/ops_crypt.c hostd/plugin.c hostd/conf.c hostd/grants.c hostd/log.c"
+        echo "$p/wp_secret_posix.c hostd/request.c hostd/ops.c hostd/ops_builtin.c hostd/ops_crypt.c hostd/ops_zstd.c hostd/plugin.c hostd/conf.c hostd/grants.c hostd/log.c"
         echo "hostd/plat_posix.c hostd/mapcache_posix.c"
         ;;
     xattr) echo "fusefs/ctl_parse.c $p/wp_utf8.c $p/wp_msg.c $p/wp_ops.c" ;;
@@ -80,7 +80,7 @@ sources() {
 
 extra_flags() {
     case $1 in
-    request) echo "-Ihostd $(pkg-config --cflags --libs libgcrypt 2>/dev/null || libgcrypt-config --cflags --libs) -pthread" ;;
+    request) echo "-Ihostd $(pkg-config --cflags --libs libgcrypt 2>/dev/null || libgcrypt-config --cflags --libs) $(pkg-config --cflags --libs libzstd) -pthread" ;;
     xattr) echo "-Ifusefs" ;;
     esac
 }
