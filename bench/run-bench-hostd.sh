@@ -37,6 +37,8 @@ fi
 echo "--"
 "$bench" throughput
 "$bench" crypt
+echo "-- compress and decompress"
+"$top_builddir/bench/bench_zstd"
 echo "-- jobs"
 "$top_builddir/bench/bench_jobs"
 echo "-- buffer pools"
