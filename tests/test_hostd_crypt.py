@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from hostd_conn import Conn
+from hostd_conn import Conn, code, expect, finish, start_hostd
 
 BACKING = os.environ["WINAPI_BACKING_DIR"]
 HOSTD_SH = os.path.join(os.environ["top_srcdir"], "tests", "hostd.sh")
@@ -23,24 +23,7 @@ WORK = os.environ["WINAPI_TEST_WORK"]
 PORT = int(os.environ["WINAPI_PORT"])
 WINE = os.environ.get("WINAPI_TEST_HOSTD") == "wine"
 KEY = bytes(range(32))
-failures = []
-
-
-def expect(what, ok, detail=""):
-    print(("ok: " if ok else "FAIL: ") + what + ("" if ok else ": %s" % (detail,)))
-    if not ok:
-        failures.append(what)
-
-
-def code(a):
-    return a["error"]["code"] if a.get("status") == "error" else a.get("status")
-
-
-def start(name, *args):
-    state = os.path.join(WORK, name)
-    r = subprocess.run(["sh", HOSTD_SH, "start", state] + list(args),
-                       capture_output=True, text=True)
-    return state, r
+start = start_hostd
 
 
 def key_file(name, data, mode=0o600):
@@ -215,11 +198,7 @@ def main():
         expect("a raw key file", False, r.stderr)
     os.unlink(p)
 
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    print("encrypt and decrypt behaved as SPEC says")
-    return 0
+    return finish("encrypt and decrypt behaved as SPEC says")
 
 
 if __name__ == "__main__":

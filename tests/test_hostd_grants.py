@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 
-from hostd_conn import Conn
+from hostd_conn import Conn, code, expect, finish
 
 BACKING = os.environ["WINAPI_BACKING_DIR"]          # C:\temp as the guest sees it
 CDIR = os.environ["WINAPI_TEST_CDIR"]               # C:\ on this side
@@ -20,24 +20,12 @@ MNT = os.path.dirname(os.path.dirname(BACKING))     # the automount root: .../mn
 HOSTD_SH = os.path.join(os.environ["top_srcdir"], "tests", "hostd.sh")
 WINAPI = os.path.join(os.environ["top_builddir"], "tools", "winapi")
 WORK = os.environ["WINAPI_TEST_WORK"]
-failures = []
 
 GRANTS = """# the administrator: everything
 all-powerful
 reader ops=checksum,stat roots=c:/ro access=read
 writer ops=fill,checksum,stat roots=C:\\temp;C:\\rox
 """
-
-
-def expect(what, ok, detail=""):
-    print(("ok: " if ok else "FAIL: ") + what + ("" if ok else ": %s" % (detail,)))
-    if not ok:
-        failures.append(what)
-
-
-def code(answer):
-    return answer.get("error", {}).get("code") if answer.get("status") == "error" \
-        else answer.get("status")
 
 
 def make_file(host_dir, name, size=4096):
@@ -173,11 +161,7 @@ def main():
         expect("refused at start: %r" % text, r.returncode != 0 and why in r.stderr
                and os.path.basename(bad) in r.stderr, r.stderr)
 
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    print("every grant behaved as SPEC says")
-    return 0
+    return finish("every grant behaved as SPEC says")
 
 
 if __name__ == "__main__":

@@ -17,26 +17,14 @@ import subprocess
 import sys
 import time
 
-from hostd_conn import Conn
+from hostd_conn import Conn, code, expect, finish, start_hostd, stop_hostd
 
 BACKING = os.environ["WINAPI_BACKING_DIR"]
 TOP_BUILD = os.environ["top_builddir"]
 TOP_SRC = os.environ["top_srcdir"]
-HOSTD_SH = os.path.join(TOP_SRC, "tests", "hostd.sh")
 WORK = os.environ["WINAPI_TEST_WORK"]
 WINE = os.environ.get("WINAPI_TEST_HOSTD") == "wine"
 MIB = 1 << 20
-failures = []
-
-
-def expect(what, ok, detail=""):
-    print(("ok: " if ok else "FAIL: ") + what + ("" if ok else ": %s" % (detail,)))
-    if not ok:
-        failures.append(what)
-
-
-def code(a):
-    return a["error"]["code"] if a.get("status") == "error" else a.get("status")
 
 
 def plugin_file():
@@ -47,17 +35,6 @@ def plugin_file():
         return os.path.join(os.path.dirname(os.path.dirname(exe)),
                             "examples", "plugin-search", ".libs", "search.dll")
     return os.path.join(TOP_BUILD, "examples", "plugin-search", ".libs", "search.so")
-
-
-def start(name, *args):
-    state = os.path.join(WORK, name)
-    r = subprocess.run(["sh", HOSTD_SH, "start", state] + list(args),
-                       capture_output=True, text=True)
-    return state, r
-
-
-def stop(state):
-    subprocess.run(["sh", HOSTD_SH, "stop", state], check=False)
 
 
 def buffer(name, data):
@@ -83,7 +60,7 @@ def offsets(data, pattern):
 
 def refused(name, args, why):
     """A daemon that must not start, and must say why naming the file."""
-    state, r = start(name, *args)
+    state, r = start_hostd(name, *args)
     log = r.stderr + r.stdout
     try:
         with open(os.path.join(state, "log")) as f:
@@ -93,7 +70,7 @@ def refused(name, args, why):
     expect("refused: " + name, r.returncode != 0, log)
     expect("the message of " + name + " names the file and says " + why,
            os.path.basename(args[-1]) in log and why in log, log)
-    stop(state)
+    stop_hostd(state)
 
 
 def raw(c):
@@ -188,7 +165,7 @@ def main():
     if not os.path.exists(plugin):
         print("no %s: build it first" % plugin)
         return 1
-    state, r = start("hostd-plugin", "--plugin", plugin)
+    state, r = start_hostd("hostd-plugin", "--plugin", plugin)
     expect("a daemon with the example plugin starts", r.returncode == 0, r.stderr)
     if r.returncode != 0:
         return 1
@@ -199,7 +176,7 @@ def main():
         command(port)
     finally:
         c.close()
-        stop(state)
+        stop_hostd(state)
 
     refused("missing", ["--plugin", os.path.join(WORK, "absent.so")], "")
     refused("clash", ["--plugin", plugin, "--plugin", plugin], "already loaded")
@@ -219,11 +196,7 @@ def main():
                 "checksum is already built in")
         refused("no-run", ["--plugin", os.path.join(libs, "plugin_no_run.so")],
                 "no run function")
-    if failures:
-        print("%d failed" % len(failures))
-        return 1
-    print("all passed")
-    return 0
+    return finish("the plugin behaved as SPEC says, and bad ones were refused")
 
 
 if __name__ == "__main__":

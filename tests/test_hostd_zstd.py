@@ -18,23 +18,12 @@ import subprocess
 import sys
 import time
 
-from hostd_conn import Conn
+from hostd_conn import Conn, code, expect, finish
 
 BACKING = os.environ["WINAPI_BACKING_DIR"]
 TOP_BUILD = os.environ["top_builddir"]
 WINE = os.environ.get("WINAPI_TEST_HOSTD") == "wine"
 MIB = 1 << 20
-failures = []
-
-
-def expect(what, ok, detail=""):
-    print(("ok: " if ok else "FAIL: ") + what + ("" if ok else ": %s" % (detail,)))
-    if not ok:
-        failures.append(what)
-
-
-def code(a):
-    return a["error"]["code"] if a.get("status") == "error" else a.get("status")
 
 
 def path(name):
@@ -230,11 +219,7 @@ def main():
     jobs(c)
     command(c, data)
     c.close()
-    if failures:
-        print("%d failed" % len(failures))
-        return 1
-    print("all passed")
-    return 0
+    return finish("compress and decompress behaved as SPEC says")
 
 
 if __name__ == "__main__":
