@@ -76,7 +76,7 @@ static struct mapcache_entry *entry_new(HANDLE h, const wchar_t *final, LONGLONG
                                         uint64_t size, bool write, char *err, size_t errlen)
 {
     struct mapcache_entry *e = calloc(1, sizeof(*e));
-    HANDLE sec, self = GetCurrentProcess();
+    HANDLE self = GetCurrentProcess();
     char why[256];
 
     if (!e || !(e->final = wcsdup(final))) {
@@ -91,21 +91,9 @@ static struct mapcache_entry *entry_new(HANDLE h, const wchar_t *final, LONGLONG
         free(e);
         return NULL;
     }
-    /* Size 0: the file's own.  Any other would grow a writable file. */
-    sec = CreateFileMappingW(h, NULL, write ? PAGE_READWRITE : PAGE_READONLY, 0, 0, NULL);
-    if (!sec) {
-        plat_win32_error(GetLastError(), why, sizeof(why));
-        snprintf(err, errlen, "CreateFileMapping: %s", why);
-        goto fail;
-    }
-    e->base = MapViewOfFile(sec, write ? FILE_MAP_WRITE : FILE_MAP_READ, 0, 0, (SIZE_T)size);
+    e->base = plat_win32_map_view(h, write, 0, (size_t)size, err, errlen);
     if (!e->base)
-        plat_win32_error(GetLastError(), why, sizeof(why));
-    CloseHandle(sec);       /* the view keeps the section */
-    if (!e->base) {
-        snprintf(err, errlen, "MapViewOfFile: %s", why);
         goto fail;
-    }
     e->index = index;
     e->size = size;
     e->write = write;

@@ -693,32 +693,42 @@ void plat_file_close(plat_file *f)
 
 /* ---- mappings ---------------------------------------------------------- */
 
+void *plat_win32_map_view(HANDLE h, bool write, uint64_t off, size_t len,
+                          char *err, size_t errlen)
+{
+    HANDLE sec;
+    void *view;
+    char why[256];
+
+    /* Size 0: the file's own.  Any other would grow a writable file. */
+    sec = CreateFileMappingW(h, NULL, write ? PAGE_READWRITE : PAGE_READONLY, 0, 0, NULL);
+    if (!sec) {
+        plat_win32_error(GetLastError(), why, sizeof(why));
+        snprintf(err, errlen, "CreateFileMapping: %s", why);
+        return NULL;
+    }
+    view = MapViewOfFile(sec, write ? FILE_MAP_WRITE : FILE_MAP_READ, (DWORD)(off >> 32),
+                         (DWORD)off, (SIZE_T)len);
+    if (!view) {
+        plat_win32_error(GetLastError(), why, sizeof(why));
+        snprintf(err, errlen, "MapViewOfFile: %s", why);
+    }
+    CloseHandle(sec);       /* the view keeps the section */
+    return view;
+}
+
 /* A view of the range alone, for this request (priv NULL). */
 static wp_code map_range(plat_file *f, uint64_t off, uint64_t len, bool write,
                          plat_map *m, char *err, size_t errlen)
 {
     SYSTEM_INFO si;
     uint64_t aoff;
-    HANDLE sec;
-    char why[256];
 
     GetSystemInfo(&si);
     aoff = off - off % si.dwAllocationGranularity;
-    sec = CreateFileMappingW(f->h, NULL, write ? PAGE_READWRITE : PAGE_READONLY, 0, 0, NULL);
-    if (!sec) {
-        plat_win32_error(GetLastError(), why, sizeof(why));
-        snprintf(err, errlen, "CreateFileMapping: %s", why);
-        return WP_IO_ERROR;
-    }
-    m->base = MapViewOfFile(sec, write ? FILE_MAP_WRITE : FILE_MAP_READ,
-                            (DWORD)(aoff >> 32), (DWORD)aoff, (SIZE_T)(len + (off - aoff)));
+    m->base = plat_win32_map_view(f->h, write, aoff, (size_t)(len + (off - aoff)), err, errlen);
     if (!m->base)
-        plat_win32_error(GetLastError(), why, sizeof(why));
-    CloseHandle(sec);       /* the view keeps the section */
-    if (!m->base) {
-        snprintf(err, errlen, "MapViewOfFile: %s", why);
         return WP_IO_ERROR;
-    }
     m->priv = NULL;
     m->addr = (char *)m->base + (off - aoff);
     return WP_OK;
