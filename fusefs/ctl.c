@@ -121,7 +121,7 @@ static int ctl_process(struct wfs *fs, fuse_req_t req, struct node *n, const cha
         return node_is_dir(n) ? EISDIR : EPERM;
     err = ctl_parse(value, size, &c);
     if (!err)
-        err = ctl_dests_resolve(fs, &c, &dests);
+        err = ctl_dests_resolve(fs, req, &c, &dests);
     if (!err && wait && (may_write(&c) || dests.count) && !(*job = notify_job_new()))
         err = ENOMEM;
     for (size_t i = 0; !err && wait && i < dests.count; i++)

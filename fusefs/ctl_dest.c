@@ -10,6 +10,9 @@
 #include "ctl_dest.h"
 #include "node.h"
 #include "winapifs.h"
+#include "wp_ops.h"
+
+#define GROUPS_MAX 256
 
 /*
  * The file of the mount path names (under the mount point, or a backing
@@ -26,7 +29,46 @@ static struct node *find(struct wfs *fs, const char *path, bool *in_mount)
     return node_pin_file(&fs->ns, path, true);
 }
 
-int ctl_dests_resolve(struct wfs *fs, struct ctl_req *c, struct ctl_dests *d)
+/* Whether the operation's protocol row has a dest (plugins' params are theirs). */
+static bool takes_dest(const char *operation)
+{
+    const wp_op *op = wp_op_find(operation);
+
+    for (size_t i = 0; op && i < WP_OP_MAX_PARAMS && op->params[i].name; i++)
+        if (strcmp(op->params[i].name, "dest") == 0)
+            return true;
+    return false;
+}
+
+/* Whether req's caller may write n, as the kernel checks a file's mode. */
+static bool caller_may_write(fuse_req_t req, struct node *n)
+{
+    const struct fuse_ctx *ctx = fuse_req_ctx(req);
+    gid_t groups[GROUPS_MAX];
+    mode_t mode;
+    uid_t uid;
+    gid_t gid;
+    int ng;
+
+    pthread_mutex_lock(&n->lock);
+    mode = n->mode;
+    uid = n->uid;
+    gid = n->gid;
+    pthread_mutex_unlock(&n->lock);
+    if (ctx->uid == 0)
+        return true;
+    if (ctx->uid == uid)
+        return mode & S_IWUSR;
+    if (ctx->gid == gid)
+        return mode & S_IWGRP;
+    ng = fuse_req_getgroups(req, GROUPS_MAX, groups);
+    for (int i = 0; i < ng && i < GROUPS_MAX; i++)
+        if (groups[i] == gid)
+            return mode & S_IWGRP;
+    return mode & S_IWOTH;
+}
+
+int ctl_dests_resolve(struct wfs *fs, fuse_req_t req, struct ctl_req *c, struct ctl_dests *d)
 {
     memset(d, 0, sizeof(*d));
     for (size_t i = 0; i < ctl_steps(c); i++) {
@@ -34,16 +76,15 @@ int ctl_dests_resolve(struct wfs *fs, struct ctl_req *c, struct ctl_dests *d)
         struct node *n;
         bool in_mount;
 
-        if (!params || !json_object_object_get_ex(params, "dest", &v) ||
+        if (!takes_dest(ctl_step_operation(c, i)) || !params ||
+            !json_object_object_get_ex(params, "dest", &v) ||
             !json_object_is_type(v, json_type_string))
             continue;
-        if (!(n = find(fs, json_object_get_string(v), &in_mount))) {
-            /* The host could not reach a path of the mount anyway. */
-            if (in_mount)
-                return ENOENT;
-            continue;
-        }
+        if (!(n = find(fs, json_object_get_string(v), &in_mount)))
+            return in_mount ? ENOENT : EXDEV;
         d->n[d->count++] = n;
+        if (!caller_may_write(req, n))
+            return EACCES;
         if (!(s = json_object_new_string(n->backing_path)) ||
             json_object_object_add(params, "dest", s) < 0) {
             json_object_put(s);

@@ -20,6 +20,9 @@
 struct mapcache_entry {
     wchar_t *final;
     LONGLONG index;
+    LONGLONG created;       /* with the index: a file system that reuses indexes
+                               (FAT's are directory slots) gives the new file
+                               another creation time */
     uint64_t size;
     bool write;
     bool dead;              /* never hand out again; free at last put */
@@ -73,7 +76,8 @@ static struct mapcache_entry *lru_idle_locked(void)
 }
 
 static struct mapcache_entry *entry_new(HANDLE h, const wchar_t *final, LONGLONG index,
-                                        uint64_t size, bool write, char *err, size_t errlen)
+                                        LONGLONG created, uint64_t size, bool write,
+                                        char *err, size_t errlen)
 {
     struct mapcache_entry *e = calloc(1, sizeof(*e));
     HANDLE self = GetCurrentProcess();
@@ -95,6 +99,7 @@ static struct mapcache_entry *entry_new(HANDLE h, const wchar_t *final, LONGLONG
     if (!e->base)
         goto fail;
     e->index = index;
+    e->created = created;
     e->size = size;
     e->write = write;
     e->refs = 1;
@@ -111,17 +116,20 @@ struct mapcache_entry *mapcache_get(HANDLE h, const wchar_t *final, uint64_t siz
 {
     IO_STATUS_BLOCK io;
     FILE_INTERNAL_INFORMATION ii;
+    FILE_BASIC_INFO bi;
     struct mapcache_entry *e, *victim;
-    NTSTATUS st = NtQueryInformationFile(h, &io, &ii, sizeof(ii), FileInternalInformation);
 
-    if (st != 0) {
-        snprintf(err, errlen, "cannot tell the file's index (status 0x%lx)", (unsigned long)st);
+    /* Without a trustworthy identity, a view of its own, not kept. */
+    if (NtQueryInformationFile(h, &io, &ii, sizeof(ii), FileInternalInformation) != 0 ||
+        ii.IndexNumber.QuadPart == 0 ||
+        !GetFileInformationByHandleEx(h, FileBasicInfo, &bi, sizeof(bi))) {
+        snprintf(err, errlen, "no identity to keep a view by");
         return NULL;
     }
     AcquireSRWLockExclusive(&lock);
     for (e = entries; e; e = e->next)
-        if (e->index == ii.IndexNumber.QuadPart && e->write == write &&
-            wcscmp(e->final, final) == 0) {
+        if (e->index == ii.IndexNumber.QuadPart && e->created == bi.CreationTime.QuadPart &&
+            e->write == write && wcscmp(e->final, final) == 0) {
             if (e->size == size) {
                 e->refs++;
                 ReleaseSRWLockExclusive(&lock);
@@ -134,7 +142,8 @@ struct mapcache_entry *mapcache_get(HANDLE h, const wchar_t *final, uint64_t siz
     ReleaseSRWLockExclusive(&lock);
 
     /* Mapped outside the lock: a large view must not hold up other requests. */
-    e = entry_new(h, final, ii.IndexNumber.QuadPart, size, write, err, errlen);
+    e = entry_new(h, final, ii.IndexNumber.QuadPart, bi.CreationTime.QuadPart, size, write,
+                  err, errlen);
     if (!e)
         return NULL;
     AcquireSRWLockExclusive(&lock);

@@ -5,9 +5,11 @@
  * under Wine here that is a quarter of what `process` of 1 GiB costs.  As
  * the POSIX host does (mapcache_posix.h), a view of the whole file is kept
  * after a request and used again when the same file comes back: the same
- * final path and file index, the same size, the same access (a final path
- * names one volume; the volume's serial number would cost Wine a volume
- * query of 0.7 ms).  Every request still opens and checks the file by its
+ * final path, file index and creation time, the same size, the same access
+ * (a final path names one volume, whose serial number would cost Wine a
+ * volume query of 0.7 ms; the creation time tells a new file apart where
+ * a file system gives its index to the next file, as FAT does).  A file
+ * without an index (0, as some network file systems say) is not kept.  Every request still opens and checks the file by its
  * name (plat_file_open); only the view is reused, found through the
  * handle just opened and checked.
  *

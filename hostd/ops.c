@@ -26,8 +26,8 @@ static struct op table[OPS_MAX] = {
     { .p = &op_stat },
     { .p = &op_encrypt },
     { .p = &op_decrypt },
-    { .p = &op_compress },
-    { .p = &op_decompress },
+    { .p = &op_compress, .unbounded = true },
+    { .p = &op_decompress, .unbounded = true },
 };
 static const size_t builtins = BUILTINS;
 static size_t count = BUILTINS;
@@ -117,7 +117,7 @@ int ops_add(const struct winapi_plugin *p, const char *file, char *err, size_t e
         snprintf(err, errlen, "plugin %s: at most %d plugins", file, OPS_MAX - (int)builtins);
         return -1;
     }
-    table[count++] = (struct op){ .p = p, .file = file };
+    table[count++] = (struct op){ .p = p, .file = file, .unbounded = true };
     return 0;
 }
 

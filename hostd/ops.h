@@ -21,6 +21,9 @@ struct op {
     const struct winapi_plugin *p;
     const wp_op *proto;         /* parameter types; NULL for a plugin */
     const char *file;           /* the plugin's file; NULL if built in */
+    /* Its work is not bounded by the range (a plugin's code, a file
+     * written besides it): never run on the event loop's thread. */
+    bool unbounded;
 };
 
 /* NULL for an unknown name, and for encrypt and decrypt without a key. */

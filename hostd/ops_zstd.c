@@ -66,9 +66,11 @@ static int start(struct winapi_plugin_call *c, bool compress)
     int level = LEVEL_DEFAULT;
     char err[128];
 
-    if (!s || !params) {
+    if (!s)
+        return fail(c, WINAPI_PLUGIN_INTERNAL, "out of memory");
+    if (!params) {
         free(s);
-        return s ? -1 : fail(c, WINAPI_PLUGIN_INTERNAL, "out of memory");
+        return -1;      /* op_params() said why */
     }
     if (!json_object_object_get_ex(params, "dest", &v) ||
         (size_t)json_object_get_string_len(v) >= sizeof(s->dest_path) ||
@@ -118,11 +120,16 @@ static int start_decompress(struct winapi_plugin_call *c)
     return start(c, false);
 }
 
-/* Copy n bytes from one file to another, a buffer at a time. */
-static wp_code copy(plat_file *from, plat_file *to, uint64_t n, unsigned char *buf,
-                    char *err, size_t errlen)
+/* Copy n bytes from one file to another, a buffer at a time; c, if given,
+ * may cancel it (WP_CANCELLED). */
+static wp_code copy(struct winapi_plugin_call *c, plat_file *from, plat_file *to, uint64_t n,
+                    unsigned char *buf, char *err, size_t errlen)
 {
     for (uint64_t off = 0; off < n;) {
+        if (c && c->cancelled(c)) {
+            snprintf(err, errlen, "cancelled");
+            return WP_CANCELLED;
+        }
         size_t want = n - off < OUT_BYTES ? (size_t)(n - off) : OUT_BYTES, got;
         wp_code rc = plat_file_read(from, off, buf, want, &got, err, errlen);
         if (rc == WP_OK && got == 0) {
@@ -153,7 +160,9 @@ static int open_dest(struct winapi_plugin_call *c, struct zst *s)
         return 0;
     rc = plat_temp_open(&s->backup, why, sizeof(why));
     if (rc == WP_OK)
-        rc = copy(s->dest, s->backup, s->old_size, s->out, why, sizeof(why));
+        rc = copy(c, s->dest, s->backup, s->old_size, s->out, why, sizeof(why));
+    if (rc == WP_CANCELLED)
+        return -1;      /* the host ends it as cancelled */
     if (rc != WP_OK) {
         snprintf(err, sizeof(err), "cannot keep what dest held, to put it back on failure: %s",
                  why);
@@ -232,36 +241,42 @@ static int run_decompress(struct winapi_plugin_call *c)
         ZSTD_outBuffer out = { s->out, OUT_BYTES, 0 };
         size_t r = ZSTD_decompressStream(s->dc, &out, &in);
         if (ZSTD_isError(r)) {
-            snprintf(err, sizeof(err), "not a valid zstd frame at byte %llu of the range: %s; "
-                     "dest is left as it was",
+            snprintf(err, sizeof(err), "not a valid zstd frame at byte %llu of the range: %s",
                      (unsigned long long)(c->offset + in.pos), ZSTD_getErrorName(r));
             return fail(c, WINAPI_PLUGIN_DATA_ERROR, err);
         }
         s->frame_left = r;
         if (put(c, s, out.pos) < 0)
             return -1;
-        /* A full buffer may leave output behind in zstd: call again. */
-        full = out.pos == out.size;
+        /* A full buffer may leave output behind in zstd, unless the frame
+         * just ended (0): call again.  A part of a few bytes can decode to
+         * gigabytes: a cancel is looked at every buffer. */
+        full = out.pos == out.size && r != 0;
+        if (full && c->cancelled(c))
+            return -1;
     } while (in.pos < in.size || full);
     if (!last)
         return 0;
     if (s->frame_left != 0)
         return fail(c, WINAPI_PLUGIN_DATA_ERROR, c->range_length == 0
-                    ? "an empty range holds no zstd frame; dest is left as it was"
-                    : "the zstd frame is cut short; dest is left as it was");
+                    ? "an empty range holds no zstd frame"
+                    : "the zstd frame is cut short");
     return end(c, s);
 }
 
 /* Put dest back as it was (a request that did not get to its end). */
 static void restore(struct zst *s)
 {
-    char why[512];
-    wp_code rc = plat_file_resize(s->dest, s->old_size, why, sizeof(why));
+    char why[512], why2[512];
+    /* The bytes first: a size Windows refuses to set (a view of dest in
+     * use) must not keep the new output in place of the old. */
+    wp_code rc = s->backup ? copy(NULL, s->backup, s->dest, s->old_size, s->out, why,
+                                  sizeof(why)) : WP_OK;
+    wp_code rc2 = plat_file_resize(s->dest, s->old_size, why2, sizeof(why2));
 
-    if (rc == WP_OK && s->backup)
-        rc = copy(s->backup, s->dest, s->old_size, s->out, why, sizeof(why));
-    if (rc != WP_OK)
-        log_warn("dest %s could not be put back as it was: %s", s->dest_path, why);
+    if (rc != WP_OK || rc2 != WP_OK)
+        log_warn("dest %s could not be put back as it was: %s", s->dest_path,
+                 rc != WP_OK ? why : why2);
 }
 
 static void finish(struct winapi_plugin_call *c, int done)

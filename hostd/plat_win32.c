@@ -671,8 +671,10 @@ wp_code plat_file_open(const char *root_dir, const char *rel, bool write,
     }
     if (rc == WP_OK) {
         rc = open_leaf(w, comp, rel, write, &h, size, (*f)->final, err, errlen);
-        if (rc != WP_OK)
+        if (rc != WP_OK) {
             free(*f);
+            *f = NULL;
+        }
     }
     walk_close(w);
     free(w);
@@ -746,11 +748,21 @@ wp_code plat_map_file(plat_file *f, uint64_t off, uint64_t len, bool write,
      * fails if it shrank since. */
     m->faulted = false;
     m->len = (size_t)len;
+    LARGE_INTEGER now;
+
     m->priv = mapcache_get(f->h, f->final, f->size, write, &base, err, errlen);
     if (!m->priv)
         return map_range(f, off, len, write, m, err, errlen);
     m->base = base;
     m->addr = (char *)base + off;
+    /* Shrunk since it was opened, by less than the page a view may end in:
+     * the view would show zeros past the file's end. */
+    if (!GetFileSizeEx(f->h, &now) || (uint64_t)now.QuadPart < f->size) {
+        m->faulted = true;
+        plat_unmap(m);
+        snprintf(err, errlen, "the file shrank to %lld bytes", (long long)now.QuadPart);
+        return WP_IO_ERROR;
+    }
     return WP_OK;
 }
 
@@ -836,25 +848,11 @@ wp_code plat_file_resize(plat_file *f, uint64_t size, char *err, size_t errlen)
     return WP_OK;
 }
 
-/* A file's index on its volume: cheap, unlike the volume's serial number. */
-static bool file_index(HANDLE h, LONGLONG *index)
-{
-    IO_STATUS_BLOCK io;
-    FILE_INTERNAL_INFORMATION ii;
-
-    if (NtQueryInformationFile(h, &io, &ii, sizeof(ii), FileInternalInformation) != 0)
-        return false;
-    *index = ii.IndexNumber.QuadPart;
-    return true;
-}
-
 bool plat_file_same(const plat_file *a, const plat_file *b)
 {
-    LONGLONG ia, ib;
-
-    /* Same final path: one volume, so the index tells. */
-    return CompareStringOrdinal(a->final, -1, b->final, -1, TRUE) == CSTR_EQUAL &&
-           file_index(a->h, &ia) && file_index(b->h, &ib) && ia == ib;
+    /* Both were opened by plat_file_open: their final paths are checked and
+     * they have one link each, so one final path is one file. */
+    return CompareStringOrdinal(a->final, -1, b->final, -1, TRUE) == CSTR_EQUAL;
 }
 
 wp_code plat_temp_open(plat_file **f, char *err, size_t errlen)

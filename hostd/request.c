@@ -479,22 +479,22 @@ uint64_t request_work(const wp_request *req)
     return runs * req->length;
 }
 
-/* A plugin's: code whose speed nobody here knows. */
-static bool has_plugin(const wp_request *req)
+/* A step whose work the range does not bound (ops.h). */
+static bool has_unbounded(const wp_request *req)
 {
     const struct op *op;
 
     if (req->nsteps == 0)
-        return (op = ops_find(req->operation)) && op->file;
+        return (op = ops_find(req->operation)) && op->unbounded;
     for (size_t i = 0; i < req->nsteps; i++)
-        if ((op = ops_find(req->step_operation[i])) && op->file)
+        if ((op = ops_find(req->step_operation[i])) && op->unbounded)
             return true;
     return false;
 }
 
 bool request_is_quick(const wp_request *req)
 {
-    return request_work(req) <= REQUEST_QUICK_MAX && !has_plugin(req);
+    return request_work(req) <= REQUEST_QUICK_MAX && !has_unbounded(req);
 }
 
 /*

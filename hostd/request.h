@@ -84,10 +84,11 @@ void request_free(struct request *r);
 
 /*
  * True when req is cheap enough to run on the event loop's thread (a stat,
- * or a range of at most REQUEST_QUICK_MAX bytes, and no plugin's
- * operation).  Handing a small request to a worker costs two thread
- * wake-ups, more than the work itself; a large one, or a plugin's, goes
- * to a worker so that it never holds up the connections.
+ * or a range of at most REQUEST_QUICK_MAX bytes, and no operation whose
+ * work the range does not bound: a plugin's, compress's).  Handing a small
+ * request to a worker costs two thread wake-ups, more than the work
+ * itself; a large one, or an unbounded one, goes to a worker so that it
+ * never holds up the connections.
  */
 #define REQUEST_QUICK_MAX (256 * 1024)
 bool request_is_quick(const wp_request *req);

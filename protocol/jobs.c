@@ -225,12 +225,14 @@ int winapi_job_errno(const winapi_job_t *job)
     json_object *resp, *e, *c;
     int err = 0, code;
 
-    if (!job->response)
+    if (!job || !job->response)
         return 0;
     resp = json_tokener_parse(job->response);
-    if (resp && json_object_object_get_ex(resp, "error", &e) &&
-        json_object_object_get_ex(e, "code", &c)) {
-        code = wp_code_from_name(json_object_get_string(c));
+    /* An error without a code the protocol knows is still an error. */
+    if (resp && json_object_object_get_ex(resp, "error", &e)) {
+        code = json_object_object_get_ex(e, "code", &c) &&
+               json_object_is_type(c, json_type_string)
+               ? wp_code_from_name(json_object_get_string(c)) : -1;
         err = code < 0 ? EPROTO : wp_code_errno((wp_code)code);
     }
     json_object_put(resp);

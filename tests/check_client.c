@@ -697,6 +697,8 @@ START_TEST(test_client_job_errno)
         { "{\"status\":\"error\",\"error\":{\"code\":\"new_code\",\"message\":\"x\"}}",
           EPROTO },
         { "not json", 0 },
+        { "{\"status\":\"error\",\"error\":{\"code\":null}}", EPROTO },
+        { "{\"status\":\"error\",\"error\":{}}", EPROTO },
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -3,12 +3,14 @@
 # named by its path in the mount (or by its backing path) is written by the
 # host, and a read() and stat() through the mount then see the new bytes
 # and size, not what the kernel had cached; a frame that is not zstd is
-# EBADMSG and leaves dest as it was; a submitted compress, and the winapi
-# command on a file of the mount.
+# EBADMSG and leaves dest as it was; a frame exactly a buffer long; a
+# submitted compress, and the winapi command on a file of the mount.  On a
+# mount others may use (allow_other), another user may not have the host
+# write a file they cannot write, nor one outside the mount.
 . "$top_srcdir/tests/test_fuse_lib.sh"
 
 M=$WINAPI_TEST_WORK/fs
-mount_fs "$M"
+mount_fs "$M" -o allow_other
 cd "$M" || die "cd $M"
 
 head -c 1000000 /dev/urandom > src
@@ -38,6 +40,35 @@ check "the source as dest" EINVAL \
     "$(setx src user.winapi.process "{\"operation\":\"compress\",\"params\":{\"dest\":\"$M/src\"}}")"
 check "a dest that is not there" ENOENT \
     "$(setx src user.winapi.process "{\"operation\":\"compress\",\"params\":{\"dest\":\"$M/absent\"}}")"
+
+# A frame that decodes to exactly 1 MiB, the host's buffer: not "cut short".
+head -c 1048576 /dev/zero > mib
+: > mib.zst
+: > mib.out
+setx mib user.winapi.process "{\"operation\":\"compress\",\"params\":{\"dest\":\"$M/mib.zst\"}}" >/dev/null
+check "1 MiB exactly, decoded" OK \
+    "$(setx mib.zst user.winapi.process "{\"operation\":\"decompress\",\"params\":{\"dest\":\"$M/mib.out\"}}")"
+check "its bytes" "$(sha256sum < mib)" "$(sha256sum < mib.out)"
+
+# Another user: only what they may write, and only in the mount.
+if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
+    chmod 711 "$WINAPI_TEST_WORK"
+    as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+    # Not $TOOL: its python3 may be a shim in root's home.
+    tool_nobody="/usr/bin/python3 $top_srcdir/tests/test_fuse_tool.py"
+    chmod 666 src
+    printf 'theirs' > theirs.zst && chmod 644 theirs.zst
+    printf 'shared' > shared.zst && chmod 666 shared.zst
+    check "another user's dest they may not write" EACCES \
+        "$(as_nobody $tool_nobody setx src user.winapi.process "{\"operation\":\"compress\",\"params\":{\"dest\":\"$M/theirs.zst\"}}")"
+    check "which stays theirs" theirs "$(cat theirs.zst)"
+    check "a dest they may write" OK \
+        "$(as_nobody $tool_nobody setx src user.winapi.process "{\"operation\":\"compress\",\"params\":{\"dest\":\"$M/shared.zst\"}}")"
+    check "a dest outside the mount" EXDEV \
+        "$(as_nobody $tool_nobody setx src user.winapi.process "{\"operation\":\"compress\",\"params\":{\"dest\":\"$WINAPI_BACKING_DIR/x\"}}")"
+else
+    fail "no user nobody or no setpriv: cannot check another user's dest"
+fi
 
 # Submitted: the watcher drops dest's cache when the job ends.
 printf 'old' > sub.zst

@@ -119,6 +119,14 @@ def decompress(c, data):
     expect("two frames in a row, one of unknown size", code(a) == "success" and
            get("out") == data, a)
 
+    # Output of exactly the host's buffer, or two: a frame's end on a full buffer.
+    for n in (MIB, 2 * MIB):
+        src = put("exact.zst", zstd("-c", data=bytes(n)).stdout)
+        put("out", b"")
+        a = c.ask(**req(src, "decompress", dest=path("out")))
+        expect("a frame of exactly %d MiB" % (n // MIB), code(a) == "success" and
+               get("out") == bytes(n), a)
+
     before = b"dest as it was: " + os.urandom(200000)
     good = zstd("-c", data=data).stdout
     bad_cases = [

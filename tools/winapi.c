@@ -297,7 +297,7 @@ static int follow(winapi_handle_t h, const char *what, uint64_t job_id)
         draw_progress(&j, t0);
         fputc('\n', stderr);
     }
-    rc = show_response(what, j.response, 0);
+    rc = show_response(what, j.response, strcmp(j.state, "cancelled") == 0 ? ECANCELED : 0);
     winapi_job_release(&j);
     return rc;
 }
@@ -411,7 +411,7 @@ static int follow_mount(const char *file)
         return fail(file, "interrupted: job %llu cancelled", (unsigned long long)j.job_id);
     if (get_attr(file, "user.winapi.result", result, sizeof(result)) < 0)
         return fail(file, "%s", strerror(errno));
-    return show_response(file, result, 0);
+    return show_response(file, result, strcmp(j.state, "cancelled") == 0 ? ECANCELED : 0);
 }
 
 /* Print the file's job as "winapi process --async" does: {"job_id":J}. */
