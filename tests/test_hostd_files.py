@@ -74,6 +74,15 @@ def mapped(pid, name):
 def keep_maps():
     """--keep-maps: how long a freed buffer stays mapped by the daemon."""
     hostd_sh = os.path.join(os.environ["top_srcdir"], "tests", "hostd.sh")
+    for bad in ("x", "-1", "3601", "", "1s"):
+        state = os.path.join(os.environ["WINAPI_TEST_WORK"], "hostd-keep-bad")
+        r = subprocess.run(["sh", hostd_sh, "start", state, "--keep-maps", bad],
+                           capture_output=True, text=True, cwd="/")
+        if r.returncode == 0:
+            failures.append("--keep-maps %r was accepted" % bad)
+        elif "--keep-maps" not in r.stderr:
+            failures.append("--keep-maps %r: the refusal does not name it: %s" % (bad, r.stderr))
+        subprocess.run(["sh", hostd_sh, "stop", state], cwd="/")
     for keep in (1, 0):
         state = os.path.join(os.environ["WINAPI_TEST_WORK"], "hostd-keep%d" % keep)
         r = subprocess.run(["sh", hostd_sh, "start", state, "--keep-maps", str(keep)],
