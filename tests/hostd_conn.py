@@ -10,6 +10,7 @@ what the tests share beside it.
   code(answer)                    its status, or its error's code
   expect(what, ok, detail)        a check: "ok: ..." or "FAIL: ...", counted
   finish(summary)                 the exit status: 1 after a failed check
+  put_buffer(name, data)          a file of that content in C:\\temp, its guest path
   state, r = start_hostd(name, *options)   another daemon (hostd.sh), from /
   stop_hostd(state)
 """
@@ -71,6 +72,14 @@ def finish(summary):
         return 1
     print(summary)
     return 0
+
+
+def put_buffer(name, data):
+    """A file of data in C:\\temp (WINAPI_BACKING_DIR); its guest path."""
+    path = os.path.join(os.environ["WINAPI_BACKING_DIR"], name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
 
 
 def start_hostd(name, *options):

@@ -16,8 +16,8 @@ import sys
 import time
 
 from hostd_conn import Conn, code, expect, finish, start_hostd
+from hostd_conn import put_buffer as buffer
 
-BACKING = os.environ["WINAPI_BACKING_DIR"]
 HOSTD_SH = os.path.join(os.environ["top_srcdir"], "tests", "hostd.sh")
 WORK = os.environ["WINAPI_TEST_WORK"]
 PORT = int(os.environ["WINAPI_PORT"])
@@ -31,13 +31,6 @@ def key_file(name, data, mode=0o600):
     with open(path, "wb") as f:
         f.write(data)
     os.chmod(path, mode)
-    return path
-
-
-def buffer(name, data):
-    path = os.path.join(BACKING, name)
-    with open(path, "wb") as f:
-        f.write(data)
     return path
 
 

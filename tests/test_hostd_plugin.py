@@ -18,6 +18,7 @@ import sys
 import time
 
 from hostd_conn import Conn, code, expect, finish, start_hostd, stop_hostd
+from hostd_conn import put_buffer as buffer
 
 BACKING = os.environ["WINAPI_BACKING_DIR"]
 TOP_BUILD = os.environ["top_builddir"]
@@ -35,13 +36,6 @@ def plugin_file():
         return os.path.join(os.path.dirname(os.path.dirname(exe)),
                             "examples", "plugin-search", ".libs", "search.dll")
     return os.path.join(TOP_BUILD, "examples", "plugin-search", ".libs", "search.so")
-
-
-def buffer(name, data):
-    path = os.path.join(BACKING, name)
-    with open(path, "wb") as f:
-        f.write(data)
-    return path
 
 
 def search(path, size, params, **more):

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from hostd_conn import Conn, code, expect, finish
+from hostd_conn import Conn, code, expect, finish, put_buffer
 
 BACKING = os.environ["WINAPI_BACKING_DIR"]
 TOP_BUILD = os.environ["top_builddir"]
@@ -30,10 +30,7 @@ def path(name):
     return os.path.join(BACKING, name)
 
 
-def put(name, data):
-    with open(path(name), "wb") as f:
-        f.write(data)
-    return path(name)
+put = put_buffer
 
 
 def get(name):
